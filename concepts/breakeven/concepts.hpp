@@ -1,0 +1,8 @@
+// breakeven/concepts.hpp - the light root: everything a kernel author needs to annotate a
+// kernel (traits, the operation and executor concepts, transportability). Standard library only.
+#pragma once
+
+#include <breakeven/executor.hpp>
+#include <breakeven/operation.hpp>
+#include <breakeven/traits.hpp>
+#include <breakeven/transport.hpp>

@@ -1,0 +1,10 @@
+// breakeven/breakeven.hpp - the umbrella header: everything the library offers.
+#pragma once
+
+#include <breakeven/concepts.hpp>
+
+#include <breakeven/break_even.hpp>
+#include <breakeven/decide.hpp>
+#include <breakeven/plan.hpp>
+#include <breakeven/profile.hpp>
+#include <breakeven/select.hpp>

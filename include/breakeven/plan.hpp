@@ -1,0 +1,185 @@
+// breakeven/plan.hpp - what the decision returns: the executor, its schedule, the estimate
+// of every candidate, and the chain of reasons that decided it.
+#pragma once
+
+#include <breakeven/executor.hpp>
+#include <breakeven/detail/fixed_string.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace breakeven {
+
+/// Latency-first plans cut more, smaller tasks; throughput-first plans amortise dispatch.
+enum class priority : std::uint8_t { throughput, latency };
+
+/// Why a candidate executor could not take the kernel.
+enum class refusal : std::uint8_t {
+  none,
+  not_thread_safe,     ///< threads need a thread-safe kernel
+  io_bound,            ///< processes never run I/O-bound kernels
+  not_transportable,   ///< input or output cannot cross a process boundary
+  not_contiguous,      ///< shared memory needs trivially copyable items
+  isolation,           ///< the kernel must run in another process
+  disabled,            ///< parallelism is switched off
+  not_available,       ///< the executor is not built into this program
+};
+
+/// The reason codes a plan records, in the order the tree visits its steps.
+enum class reason_code : std::uint8_t {
+  disabled,          ///< step 0: parallelism disabled
+  forced,            ///< an executor was forced by the caller or the environment
+  cost_unknown,      ///< the cost is unknown: measure before deciding
+  io_bound,          ///< step 1: I/O-bound, threads or nothing
+  not_thread_safe,   ///< step 3: thread pool inadmissible
+  isolation,         ///< step 3: isolation forces processes
+  estimate,          ///< step 2: one candidate's estimate (kind, estimate, overhead)
+  below_overhead,    ///< step 2: work does not exceed factor x overhead
+  below_speedup,     ///< step 2: speedup does not exceed the profile's minimum
+  payload_shm,       ///< step 4: payload per task above the shared-memory crossover
+  payload_pipe,      ///< step 4: payload per task below the crossover
+  sink_writer,       ///< step 5: a shared sink gets one batched writer
+  variance_high,     ///< step 6: small chunks, dynamic claiming
+  variance_low,      ///< step 6: large chunks to amortise dispatch
+  latency_first,     ///< step 7: latency-first cuts smaller tasks
+  chosen,            ///< the verdict
+};
+
+/// One link of a plan's reason chain: a code, the executor it concerns and up to three numbers.
+struct reason {
+  reason_code code{};
+  executor_kind kind = executor_kind::sequential;
+  double a = 0, b = 0, c = 0;
+};
+
+/// One candidate executor as the decision saw it.
+struct candidate {
+  executor_kind kind = executor_kind::sequential;
+  bool admissible = false;
+  refusal why_not = refusal::none;
+  unsigned workers = 1;
+  std::size_t chunk = 0;       ///< items per task
+  std::size_t tasks = 0;       ///< tasks the batch is cut into
+  bool dynamic = false;
+  double work_ns = 0;          ///< the kernel's own time on the critical path
+  double overhead_ns = 0;      ///< everything else: start, dispatch, transfer, set-up
+  constexpr double estimate_ns() const noexcept { return work_ns + overhead_ns; }
+};
+
+/// The decision for one call: the executor kind, its schedule, every candidate, the reasons.
+struct plan {
+  executor_kind kind = executor_kind::sequential;
+  unsigned workers = 1;
+  std::size_t chunk = 0;
+  std::size_t tasks = 0;
+  bool dynamic = false;
+  bool batched_sink = false;     ///< results go to one batched writer through a bounded queue
+  bool needs_measurement = false;///< cost unknown: the run time probes before deciding
+  std::size_t batch = 0;
+  double cost_ns = 0;
+  const char* profile = "";
+  std::array<candidate, executor_kind_count> candidates{};
+  std::array<reason, 16> reasons{};
+  std::size_t reason_count = 0;
+
+  constexpr void add(reason r) noexcept {
+    if (reason_count < reasons.size()) reasons[reason_count++] = r;
+  }
+  constexpr const candidate& of(executor_kind k) const noexcept { return candidates[static_cast<std::size_t>(k)]; }
+  constexpr candidate& of(executor_kind k) noexcept { return candidates[static_cast<std::size_t>(k)]; }
+  /// The chosen executor's estimated time.
+  constexpr double estimate_ns() const noexcept { return of(kind).estimate_ns(); }
+  /// Estimated sequential time / estimated time of the chosen executor.
+  constexpr double speedup() const noexcept {
+    const double e = estimate_ns();
+    return e > 0 ? of(executor_kind::sequential).estimate_ns() / e : 1.0;
+  }
+  constexpr bool parallel() const noexcept { return kind != executor_kind::sequential; }
+  /// The schedule the chosen executor runs with.
+  constexpr breakeven::schedule schedule() const noexcept { return {chunk, workers, dynamic}; }
+};
+
+/// The text of a refusal.
+constexpr std::string_view to_string(refusal r) noexcept {
+  switch (r) {
+    case refusal::none: return "admissible";
+    case refusal::not_thread_safe: return "kernel not thread-safe";
+    case refusal::io_bound: return "I/O-bound kernels never go to processes";
+    case refusal::not_transportable: return "input/output not transportable";
+    case refusal::not_contiguous: return "items not trivially copyable";
+    case refusal::isolation: return "kernel requires isolation in another process";
+    case refusal::disabled: return "parallelism disabled";
+    case refusal::not_available: return "executor not available";
+  }
+  return "?";
+}
+
+namespace detail {
+template <std::size_t N>
+constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p) {
+  switch (r.code) {
+    case reason_code::disabled: s += "parallelism disabled -> sequential"; break;
+    case reason_code::forced: (s += "forced: ") += to_string(r.kind); break;
+    case reason_code::cost_unknown: s += "cost unknown -> measure first items before deciding"; break;
+    case reason_code::io_bound: s += "I/O-bound -> threads or sequential, never processes"; break;
+    case reason_code::not_thread_safe: s += "not thread-safe -> thread pool inadmissible"; break;
+    case reason_code::isolation: s += "isolation required -> process executors only"; break;
+    case reason_code::estimate:
+      ((s += to_string(r.kind)) += " ").append_duration(r.a);
+      (s += " (overhead ").append_duration(r.b) += ")";
+      break;
+    case reason_code::below_overhead:
+      ((s += to_string(r.kind)) += ": work ").append_duration(r.a);
+      (s += " <= ").append_fixed(r.c, 2);
+      (s += " x overhead ").append_duration(r.b);
+      break;
+    case reason_code::below_speedup:
+      ((s += to_string(r.kind)) += ": speedup ").append_fixed(r.a, 2);
+      (s += "x <= ").append_fixed(r.b, 2) += "x";
+      break;
+    case reason_code::payload_shm:
+      (s += "payload/task ").append_bytes(r.a);
+      (s += " > crossover ").append_bytes(r.b) += " -> shared memory";
+      break;
+    case reason_code::payload_pipe:
+      (s += "payload/task ").append_bytes(r.a);
+      (s += " <= crossover ").append_bytes(r.b) += " -> pipe";
+      break;
+    case reason_code::sink_writer: s += "shared sink -> one batched writer, bounded queue"; break;
+    case reason_code::variance_high:
+      (s += "high variance -> dynamic chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
+      break;
+    case reason_code::variance_low:
+      (s += "low variance -> static chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
+      break;
+    case reason_code::latency_first: s += "latency-first -> smaller tasks"; break;
+    case reason_code::chosen:
+      ((s += "=> ") += to_string(r.kind));
+      if (r.kind != executor_kind::sequential) {
+        (s += " x").append_uint(p.workers);
+        (s += ", chunk ").append_uint(p.chunk);
+      }
+      (s += ", est ").append_duration(r.a);
+      (s += ", speedup ").append_fixed(r.b, 2) += "x";
+      break;
+  }
+}
+}  // namespace detail
+
+/// The plan as one line of text: batch, cost, then the reason chain. Usable at compile time.
+template <std::size_t N = 1024>
+constexpr detail::fixed_string<N> explain(const plan& p) {
+  detail::fixed_string<N> s;
+  ((s += "[") += p.profile) += "] batch ";
+  s.append_uint(p.batch);
+  (s += " x ").append_duration(p.needs_measurement ? -1 : p.cost_ns);
+  for (std::size_t i = 0; i < p.reason_count; ++i) {
+    s += " | ";
+    detail::append_reason(s, p.reasons[i], p);
+  }
+  return s;
+}
+
+}  // namespace breakeven

@@ -1,0 +1,20 @@
+#!/bin/sh
+# check.sh COMPILER CASE.cpp [FLAGS...] - a compile-fail case passes when
+#   1. its twin (-DBREAKEVEN_TWIN) compiles, so the case cannot fail for the wrong reason, and
+#   2. the case itself fails, and the first "error:" line matches its `// build error: REGEX`.
+set -u
+cxx=$1; case_file=$2; shift 2
+expect=$(sed -n 's|^// build error: ||p' "$case_file" | head -n 1)
+[ -n "$expect" ] || { echo "no '// build error:' line in $case_file"; exit 1; }
+out=$(mktemp); trap 'rm -f "$out"' EXIT
+if ! "$cxx" -std=c++20 -fsyntax-only -DBREAKEVEN_TWIN "$@" "$case_file" >"$out" 2>&1; then
+  echo "FAIL: the twin of $case_file does not compile:"; cat "$out"; exit 1
+fi
+if "$cxx" -std=c++20 -fsyntax-only "$@" "$case_file" >"$out" 2>&1; then
+  echo "FAIL: $case_file compiled, expected an error matching: $expect"; exit 1
+fi
+first=$(grep -m 1 'error:' "$out")
+if printf '%s\n' "$first" | grep -Eq -- "$expect"; then
+  echo "ok: $first"; exit 0
+fi
+echo "FAIL: first error of $case_file does not match '$expect':"; echo "$first"; exit 1

@@ -1,0 +1,69 @@
+// Declares kernels with nothing but the concepts/ root: this target links breakeven::concepts
+// alone (no Boost, no range-v3 on its include path), and must stay cheap to compile.
+#include <breakeven/concepts.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+struct sha256_kernel {
+  using input_type = std::string;
+  using output_type = std::array<std::uint8_t, 32>;
+  static constexpr auto cost = 2us;
+  static constexpr std::size_t bytes_in(const std::string& s) { return s.size(); }
+  output_type operator()(const std::string&) const { return {}; }
+};
+
+struct legacy_kernel {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = 50ms;
+  static constexpr bool thread_safe = false;
+  static constexpr bool isolation = true;
+  static constexpr auto variance = breakeven::variance::high;
+  int operator()(const int& x) const { return x; }
+};
+
+struct probe_kernel {
+  using input_type = double;
+  using output_type = void;
+  static constexpr auto cost = breakeven::unknown_cost;
+  static constexpr auto bound = breakeven::bound::io;
+  void operator()(const double&) const {}
+};
+
+struct third_party {  // a functor its author did not annotate
+  long operator()(const long& x) const { return x * 2; }
+};
+template <>
+struct breakeven::op_traits<third_party> {
+  using input_type = long;
+  using output_type = long;
+  static constexpr auto cost = 3ns;
+  static constexpr const char* name = "doubler";
+};
+
+static_assert(breakeven::operation<sha256_kernel>);
+static_assert(breakeven::operation<legacy_kernel>);
+static_assert(breakeven::operation<probe_kernel>);
+static_assert(breakeven::operation<third_party>);
+static_assert(!breakeven::operation<int>);
+static_assert(breakeven::kernel_traits<sha256_kernel>::variable_bytes_in);
+static_assert(breakeven::kernel_traits<sha256_kernel>::bytes_out == 32);
+static_assert(breakeven::kernel_traits<legacy_kernel>::cost_ns == 50'000'000);
+static_assert(!breakeven::kernel_traits<legacy_kernel>::thread_safe);
+static_assert(!breakeven::kernel_traits<probe_kernel>::cost_known);
+static_assert(breakeven::kernel_traits<probe_kernel>::bytes_out == 0);
+static_assert(breakeven::kernel_traits<third_party>::name == "doubler");
+static_assert(breakeven::kernel_traits<third_party>::cost_ns == 3);
+static_assert(breakeven::kernel_traits<sha256_kernel>::name == "sha256_kernel");
+static_assert(breakeven::transportable<std::vector<std::pair<int, std::string>>>);
+static_assert(!breakeven::transportable<int*>);
+static_assert(!breakeven::transportable<std::vector<int*>>);
+
+int main() {
+  return breakeven::kernel_traits<sha256_kernel>::input_bytes(std::string(100, 'x')) == 100 ? 0 : 1;
+}

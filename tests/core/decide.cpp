@@ -1,0 +1,98 @@
+// The decision tree at run time: tables agree with decide() batch by batch, plans explain
+// themselves, admissibility rules hold for every profile.
+#include "../support/seed_kernels.hpp"
+
+#include <breakeven/break_even.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+namespace be = breakeven;
+using be::executor_kind;
+
+TEMPLATE_TEST_CASE("decision table agrees with decide() for every batch size", "[core][table]",
+                   be::profiles::guide, be::profiles::lecture, be::profiles::conservative) {
+  const auto& prof = TestType::value;
+  for (double cost : {1.0, 50.0, 2'000.0, 100'000.0, 5e6, 5e7}) {
+    for (auto bound : {be::bound::cpu, be::bound::memory, be::bound::io}) {
+      be::kernel_desc k{.cost_ns = cost, .bytes_in = 64, .bytes_out = 32, .bound = bound};
+      const auto table = be::make_decision_table(k, prof);
+      for (std::size_t n = 1; n < 5'000'000; n = n < 64 ? n + 1 : n + n / 7) {
+        INFO("cost " << cost << " n " << n);
+        REQUIRE(table.kind_for(n) == be::decide(k, n, prof).kind);
+      }
+    }
+  }
+}
+
+TEST_CASE("plans explain every step they took", "[core][explain]") {
+  const auto p = be::plan_for<seed::hash, be::profiles::guide>(1'000);
+  const std::string text(be::explain(p).view());
+  CHECK(text.find("[guide] batch 1000 x 2 us") == 0);
+  CHECK(text.find("work 2 ms <= 3 x overhead 100 ms") != std::string::npos);
+  CHECK(text.find("=> sequential") != std::string::npos);
+
+  const auto q = be::plan_for<seed::unsafe_numerical, be::profiles::guide>(100);
+  const std::string qt(be::explain(q).view());
+  CHECK(qt.find("not thread-safe -> thread pool inadmissible") != std::string::npos);
+  CHECK(qt.find("=> process_pool") != std::string::npos);
+  CHECK(q.of(executor_kind::thread_pool).why_not == be::refusal::not_thread_safe);
+}
+
+TEST_CASE("switches: disabled, forced, capped workers, unknown cost", "[core][options]") {
+  const auto k = be::describe<seed::numerical>();
+  be::call_options off;
+  off.disabled = true;
+  CHECK(be::decide(k, 100, be::profiles::guide::value, off).kind == executor_kind::sequential);
+
+  be::call_options forced;
+  forced.force = true;
+  forced.forced = executor_kind::process_pool;
+  CHECK(be::decide(k, 1, be::profiles::guide::value, forced).kind == executor_kind::process_pool);
+
+  be::call_options capped;
+  capped.max_workers = 2;
+  CHECK(be::decide(k, 100, be::profiles::guide::value, capped).workers == 2);
+
+  be::kernel_desc unknown = k;
+  unknown.cost_ns = -1;
+  const auto p = be::decide(unknown, 100, be::profiles::guide::value);
+  CHECK(p.needs_measurement);
+  CHECK(p.kind == executor_kind::sequential);
+
+  // Isolation survives the global switch: the kernel still leaves the caller's process.
+  const auto iso = be::decide(be::describe<seed::isolated>(), 10, be::profiles::guide::value, off);
+  CHECK(iso.kind == executor_kind::process_pool);
+  CHECK(iso.workers == 1);
+}
+
+TEST_CASE("variance and priority shape the chunks", "[core][chunks]") {
+  be::kernel_desc low{.cost_ns = 100'000, .bytes_in = 8, .bytes_out = 8};
+  be::kernel_desc high = low;
+  high.variance = be::variance::high;
+  const auto& prof = be::profiles::conservative::value;
+  const auto pl = be::decide(low, 10'000, prof);
+  const auto ph = be::decide(high, 10'000, prof);
+  REQUIRE(pl.parallel());
+  REQUIRE(ph.parallel());
+  CHECK_FALSE(pl.dynamic);
+  CHECK(pl.chunk == 5'000);  // one static chunk per core
+  CHECK(ph.dynamic);
+  CHECK(ph.tasks >= 4 * ph.workers);
+  be::call_options latency;
+  latency.prio = be::priority::latency;
+  CHECK(be::decide(high, 10'000, prof, latency).chunk < ph.chunk);
+}
+
+TEST_CASE("large payloads per task go to shared memory, small ones through the pipe", "[core][shm]") {
+  const auto& prof = be::profiles::conservative::value;
+  be::kernel_desc small{.cost_ns = 20'000, .bytes_in = 16, .bytes_out = 16, .thread_safe = false};
+  be::kernel_desc large = small;
+  large.bytes_in = 4 << 20;
+  large.cost_ns = 4e6;
+  CHECK(be::decide(small, 1'000, prof).kind == executor_kind::process_pool);
+  const auto p = be::decide(large, 64, prof);
+  CHECK(p.kind == executor_kind::shared_memory);
+  CHECK(std::string(be::explain(p).view()).find("-> shared memory") != std::string::npos);
+}
