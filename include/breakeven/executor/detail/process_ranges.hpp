@@ -33,32 +33,53 @@ std::size_t gather(It& it, const S& end, std::size_t chunk, std::vector<T>& buf)
   return buf.size();
 }
 
+// An input range kept by reference (an lvalue) or by value (an rvalue). (Not
+// std::views::all: the standard views do not compile with clang 14 and libstdc++ 12.)
+template <class R>
+class held_range {
+ public:
+  using range_type = std::remove_cvref_t<R>;
+  explicit held_range(R&& r) : r_(store(std::forward<R>(r))) {}
+  auto& get() {
+    if constexpr (std::is_lvalue_reference_v<R>) return *r_;
+    else return r_;
+  }
+
+ private:
+  using ref_t = std::remove_reference_t<R>;
+  using stored = std::conditional_t<std::is_lvalue_reference_v<R>, ref_t*, range_type>;
+  static stored store(R&& r) {
+    if constexpr (std::is_lvalue_reference_v<R>) return &r;
+    else return std::move(r);
+  }
+  stored r_;
+};
+
 // The state behind a lazy result range: the input still to read, the kernel, the engine.
-template <class Op, class V>
+template <class Op, class R>
 struct lazy_source {
   using in_t = input_t<Op>;
   std::shared_ptr<process_engine> engine;
   Op op;
-  V view;
-  std::ranges::iterator_t<V> it;
+  held_range<R> input;
+  decltype(std::ranges::begin(std::declval<held_range<R>&>().get())) it{};
   std::size_t chunk, window, next_index = 0;
   bool started = false;
   std::vector<in_t> buf;
 
-  lazy_source(std::shared_ptr<process_engine> e, Op o, V v, std::size_t c, std::size_t w)
-      : engine(std::move(e)), op(std::move(o)), view(std::move(v)), chunk(std::max<std::size_t>(1, c)), window(w) {}
+  lazy_source(std::shared_ptr<process_engine> e, Op o, R&& r, std::size_t c, std::size_t w)
+      : engine(std::move(e)), op(std::move(o)), input(std::forward<R>(r)), chunk(std::max<std::size_t>(1, c)), window(w) {}
 
   void start() {
     if (!started) {
-      it = std::ranges::begin(view);
+      it = std::ranges::begin(input.get());
       started = true;
     }
   }
-  bool exhausted() const { return it == std::ranges::end(view); }
   // Submits the next chunk through `make_task(offset, count)`; false at the end of input.
   template <class MakeTask>
   bool submit_next(MakeTask&& make_task) {
-    const std::size_t k = gather(it, std::ranges::end(view), chunk, buf);
+    const std::size_t k = gather(it, std::ranges::end(input.get()), chunk, buf);
     if (k == 0) return false;
     engine->submit(make_chunk_request(make_task(next_index, k), op, buf.begin(), k));
     next_index += k;
@@ -119,10 +140,10 @@ class ordered_task final : public buffered_task<Out> {
   std::shared_ptr<ordered_slot<Out>> slot_;
 };
 
-template <class Op, class V>
-struct ordered_state : lazy_source<Op, V> {
+template <class Op, class R>
+struct ordered_state : lazy_source<Op, R> {
   using out_t = output_t<Op>;
-  using lazy_source<Op, V>::lazy_source;
+  using lazy_source<Op, R>::lazy_source;
   std::shared_ptr<result_board<out_t>> board = std::make_shared<result_board<out_t>>();
   std::deque<std::shared_ptr<ordered_slot<out_t>>> slots;
   std::size_t pos = 0;
@@ -187,10 +208,10 @@ class unordered_task final : public buffered_task<Out> {
   std::size_t offset_;
 };
 
-template <class Op, class V>
-struct unordered_state : lazy_source<Op, V> {
+template <class Op, class R>
+struct unordered_state : lazy_source<Op, R> {
   using out_t = output_t<Op>;
-  using lazy_source<Op, V>::lazy_source;
+  using lazy_source<Op, R>::lazy_source;
   std::shared_ptr<unordered_board<out_t>> board = std::make_shared<unordered_board<out_t>>();
   std::size_t consumed = 0;
   std::optional<completed<out_t>> head;
@@ -260,36 +281,35 @@ class state_range {
 
 }  // namespace detail
 
-/// The lazy ordered results of process_pool::imap.
-template <class Op, class V>
-using imap_range = detail::state_range<detail::ordered_state<Op, V>, output_t<Op>&>;
+/// The lazy ordered results of process_pool::imap over an input of type `R` (as passed:
+/// an lvalue reference is kept as such, an rvalue is moved in).
+template <class Op, class R>
+using imap_range = detail::state_range<detail::ordered_state<Op, R>, output_t<Op>&>;
 
 /// The lazy completion-order results of process_pool::imap_unordered.
-template <class Op, class V>
-using imap_unordered_range = detail::state_range<detail::unordered_state<Op, V>, completed<output_t<Op>>&>;
+template <class Op, class R>
+using imap_unordered_range = detail::state_range<detail::unordered_state<Op, R>, completed<output_t<Op>>&>;
 
 template <class Op, std::ranges::input_range In>
 auto process_pool::imap(const Op& op, In&& in, std::size_t chunk) {
   static_assert(detail::check_process_kernel<Op>());
   static_assert(!std::is_void_v<output_t<Op>>, "breakeven: imap needs an output type");
-  using V = std::views::all_t<In>;
   if (chunk == 0) {
     if constexpr (std::ranges::sized_range<In>) chunk = default_chunk<Op>(static_cast<std::size_t>(std::ranges::size(in)));
     else chunk = 1;
   }
-  auto s = std::make_unique<detail::ordered_state<Op, V>>(engine_, op, std::views::all(std::forward<In>(in)), chunk,
-                                                          2 * std::size_t{concurrency()});
-  return imap_range<Op, V>(std::move(s));
+  auto s = std::make_unique<detail::ordered_state<Op, In>>(engine_, op, std::forward<In>(in), chunk,
+                                                           2 * std::size_t{concurrency()});
+  return imap_range<Op, In>(std::move(s));
 }
 
 template <class Op, std::ranges::input_range In>
 auto process_pool::imap_unordered(const Op& op, In&& in, std::size_t chunk) {
   static_assert(detail::check_process_kernel<Op>());
   static_assert(!std::is_void_v<output_t<Op>>, "breakeven: imap_unordered needs an output type");
-  using V = std::views::all_t<In>;
-  auto s = std::make_unique<detail::unordered_state<Op, V>>(engine_, op, std::views::all(std::forward<In>(in)),
-                                                            chunk == 0 ? 1 : chunk, 2 * std::size_t{concurrency()});
-  return imap_unordered_range<Op, V>(std::move(s));
+  auto s = std::make_unique<detail::unordered_state<Op, In>>(engine_, op, std::forward<In>(in), chunk == 0 ? 1 : chunk,
+                                                             2 * std::size_t{concurrency()});
+  return imap_unordered_range<Op, In>(std::move(s));
 }
 
 namespace detail {
