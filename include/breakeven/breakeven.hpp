@@ -8,3 +8,7 @@
 #include <breakeven/plan.hpp>
 #include <breakeven/profile.hpp>
 #include <breakeven/select.hpp>
+
+#include <breakeven/executor/process_pool.hpp>
+#include <breakeven/ipc/channel.hpp>
+#include <breakeven/ipc/process.hpp>

@@ -8,8 +8,11 @@
 
 #include <array>
 #include <map>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -76,6 +79,11 @@ TEST_CASE("transportable types: what crosses and what does not", "[process][code
   STATIC_REQUIRE(be::transportable<ptest::order>);  // Hana struct with non-trivial members
   STATIC_REQUIRE(be::transportable<text_point>);    // a custom codec
   STATIC_REQUIRE_FALSE(be::transportable<int*>);
+  // Trivially copyable, but only referring to the sender's memory.
+  STATIC_REQUIRE_FALSE(be::transportable<std::string_view>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::span<const int>>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::reference_wrapper<int>>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::pair<int, std::string_view>>);
   STATIC_REQUIRE_FALSE(be::transportable<std::map<int, int>>);
   STATIC_REQUIRE_FALSE(be::transportable<std::vector<std::map<int, int>>>);
 }

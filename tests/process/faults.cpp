@@ -174,3 +174,30 @@ TEST_CASE("every task ends exactly once when workers die while tasks queue", "[p
   CHECK(values == 190);
   CHECK(lost == 10);
 }
+
+BREAKEVEN_REGISTER_KERNEL(ptest::affine);  // explicit registration beside automatic: one entry
+
+TEST_CASE("a task naming a kernel the worker's program lacks fails with the kernel's name", "[process][faults]") {
+  for (auto m : {be::start_method::fork_server, be::start_method::spawn}) {
+    be::process_pool_options o;
+    o.workers = 1;
+    o.method = m;
+    be::process_pool pool(o);
+    // A task frame written by hand, naming no registered kernel.
+    auto t = std::make_unique<be::detail::promise_task<int>>();
+    auto f = t->promise.get_future();
+    const std::size_t at = be::ipc::begin_frame(t->request, be::ipc::frame_type::task, 0);
+    {
+      be::ipc::writer w(t->request);
+      w.put(std::uint64_t{0x1234'5678'8765'4321});
+      w.put(std::uint64_t{0});
+      w.put(std::uint32_t{1});
+      w.put(5);
+    }
+    be::ipc::finish_frame(t->request, at);
+    t->kernel_name = "made::up";
+    pool.engine()->submit(std::move(t));
+    CHECK_THROWS_WITH(f.get(), Catch::Contains("kernel 'made::up'") && Catch::Contains("no kernel with this name"));
+    CHECK(pool.submit(ptest::affine{}, 4).get() == 9);  // the worker is fine
+  }
+}

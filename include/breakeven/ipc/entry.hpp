@@ -166,3 +166,13 @@ struct start_message {
 }
 
 }  // namespace breakeven::ipc
+
+#define BREAKEVEN_DETAIL_KERNEL_CAT2(a, b) a##b
+#define BREAKEVEN_DETAIL_KERNEL_CAT(a, b) BREAKEVEN_DETAIL_KERNEL_CAT2(a, b)
+
+/// Registers kernel type `T` by its stable name, for the spawn start method. Kernels the
+/// program submits to a process executor register themselves; this makes it explicit (a
+/// kernel only a spawned child's own code refers to, a registration kept beside the type).
+#define BREAKEVEN_REGISTER_KERNEL(T)                                                    \
+  [[maybe_unused]] static const ::breakeven::ipc::registration& BREAKEVEN_DETAIL_KERNEL_CAT( \
+      breakeven_kernel_registration_, __COUNTER__) = ::breakeven::ipc::kernel_entry<T>::reg
