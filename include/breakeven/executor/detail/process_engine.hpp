@@ -485,6 +485,7 @@ class process_engine {
     if (!pl || !w.live || w.corrupt) return;
     w.resp.unpark_consumer();  // no wake-up byte for an answer read here
     while (w.last_done.load(std::memory_order_acquire) < id) {
+      if (partial_.load(std::memory_order_relaxed) != 0) flush_partial_writes();  // a large item
       if (!drain(w) && clock::now() >= until) break;
       if (!w.live || w.corrupt) return;
       ipc::spin_step(spins);
