@@ -37,8 +37,10 @@ int main(int argc, char** argv) {
   const auto buffers = ex::make_buffers(n, 1);
   std::printf("\nsha256 of %zu buffers of %zu bytes\n", n, ex::sha256_hash::representative_bytes);
   const auto sha = ex::run_sequential(ex::sha256_hash{}, buffers);
+  if (!ex::run_map(ex::sha256_hash{}, buffers, sha)) return 1;
   std::printf("blake2b-256 of the same buffers\n");
   const auto b2 = ex::run_sequential(ex::blake2b_hash{}, buffers);
+  if (!ex::run_map(ex::blake2b_hash{}, buffers, b2)) return 1;
   // A checksum: the hash of all digests in order.
   ex::sha256 all;
   for (const auto& d : sha) all.update(std::span<const std::uint8_t>(d));

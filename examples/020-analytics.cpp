@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   const auto sessions = ex::make_sessions(n, 2);
   std::printf("\nanalytics over %zu sessions\n", n);
   const auto summaries = ex::run_sequential(ex::session_analytics{}, sessions);
+  if (!ex::run_map(ex::session_analytics{}, sessions, summaries)) return 1;
   std::size_t records = 0, counted = 0, errors = 0;
   double sum = 0, worst_p95 = 0;
   for (std::size_t i = 0; i < n; ++i) {

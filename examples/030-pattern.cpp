@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   const auto texts = ex::make_texts(n, 3);
   std::printf("\n10 patterns over %zu texts\n", n);
   const auto hits = ex::run_sequential(ex::pattern_match{}, texts);
+  if (!ex::run_map(ex::pattern_match{}, texts, hits)) return 1;
   std::size_t per_pattern[ex::pattern_count]{};
   std::size_t texts_with_errors = 0;
   for (const auto& h : hits) {

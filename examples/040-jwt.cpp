@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   const ex::token_set set = ex::make_tokens(n, 4);
   std::printf("\nvalidating %zu tokens\n", n);
   const auto verdicts = ex::run_sequential(ex::jwt_validate{}, set.tokens);
+  if (!ex::run_map(ex::jwt_validate{}, set.tokens, verdicts)) return 1;
   std::size_t by_verdict[5]{};
   std::size_t wrong = 0;
   for (std::size_t i = 0; i < n; ++i) {

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   const auto items = ex::make_integrals(n, 5, panels);
   std::printf("\n%zu integrals, %u panels on average\n", n, panels);
   const auto values = ex::run_sequential(ex::oscillatory_integral{}, items);
+  if (!ex::run_map(ex::oscillatory_integral{}, items, values)) return 1;
   double sum = 0, worst = 0;
   for (std::size_t i = 0; i < n; ++i) {
     sum += values[i];

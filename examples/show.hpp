@@ -1,12 +1,14 @@
 // examples/show.hpp - what every example prints: a kernel's plans at a few batch sizes under
-// the guide's profile and this build's default, its break-even batch, and a timed sequential
-// run over generated data.
+// the guide's profile and this build's default, its break-even batch, a timed sequential run
+// over generated data, and the same batch through breakeven::map, checked against it.
 #pragma once
 
+#include <breakeven/api.hpp>
 #include <breakeven/break_even.hpp>
 #include <breakeven/decide.hpp>
 #include <breakeven/plan.hpp>
 #include <breakeven/profile.hpp>
+#include <breakeven/stats.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -73,6 +75,29 @@ auto run_sequential(const Kernel& kernel, const Batch& batch) {
   (s += ", ").append_duration(batch.empty() ? 0 : ns / static_cast<double>(batch.size())) += " per item";
   std::printf("  sequential run: %zu items in %s\n", batch.size(), std::string(s.view()).c_str());
   return out;
+}
+
+/// Runs `kernel` over `batch` with breakeven::map, the executor chosen by cost under the
+/// build's default profile; prints which executor ran and how long it took. Returns false,
+/// after saying so, when the results differ from `expected` (the plain loop's).
+template <class Kernel, class Batch, class Out>
+bool run_map(const Kernel& kernel, const Batch& batch, const std::vector<Out>& expected) {
+  reset_statistics();
+  const auto start = std::chrono::steady_clock::now();
+  const auto out = breakeven::map(kernel, batch);
+  const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+  const statistics_snapshot st = statistics();
+  std::string ran = "?";
+  for (executor_kind k : all_executor_kinds)
+    if (st[k].calls != 0) ran = to_string(k);
+  detail::fixed_string<32> s;
+  s.append_duration(ns);
+  std::printf("  breakeven::map: %zu items on %s in %s\n", batch.size(), ran.c_str(), std::string(s.view()).c_str());
+  if (out != expected) {
+    std::printf("FAILED: breakeven::map's results differ from the plain loop's\n");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace breakeven::examples

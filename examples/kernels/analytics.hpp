@@ -49,6 +49,7 @@ struct session_summary {
   std::uint32_t errors = 0;      ///< records with status >= 500
   std::array<std::uint32_t, category_count> per_category{};   ///< records per category
   std::array<double, category_count> per_category_sum{};  ///< sum of values per category
+  friend bool operator==(const session_summary&, const session_summary&) = default;
 };
 
 /// Summarises one session. Throws std::invalid_argument, naming the record, for a category
