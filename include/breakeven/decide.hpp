@@ -215,10 +215,13 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
   for (executor_kind kind : {executor_kind::thread_pool, executor_kind::process_pool, executor_kind::shared_memory})
     detail::estimate_parallel(out.of(kind), kk, n, p, o);
 
-  // An explicit choice wins over estimates (but still says what they were).
+  // An explicit choice wins over estimates, but not over the kernel's traits.
   if (o.force) {
-    out.add({reason_code::forced, o.forced});
-    return choose(o.forced);
+    if (out.of(o.forced).admissible) {
+      out.add({reason_code::forced, o.forced});
+      return choose(o.forced);
+    }
+    out.add({reason_code::forced_refused, o.forced});
   }
   // Step 0: switched off. Kernels that require isolation still leave the caller's process.
   if (o.disabled) {

@@ -31,6 +31,7 @@ enum class refusal : std::uint8_t {
 enum class reason_code : std::uint8_t {
   disabled,          ///< step 0: parallelism disabled
   forced,            ///< an executor was forced by the caller or the environment
+  forced_refused,    ///< the forced executor cannot take this kernel: decided normally
   cost_unknown,      ///< the cost is unknown: measure before deciding
   io_bound,          ///< step 1: I/O-bound, threads or nothing
   not_thread_safe,   ///< step 3: thread pool inadmissible
@@ -122,6 +123,10 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
   switch (r.code) {
     case reason_code::disabled: s += "parallelism disabled -> sequential"; break;
     case reason_code::forced: (s += "forced: ") += to_string(r.kind); break;
+    case reason_code::forced_refused:
+      ((s += "forced ") += to_string(r.kind)) += " refused: ";
+      s += to_string(p.of(r.kind).why_not);
+      break;
     case reason_code::cost_unknown: s += "cost unknown -> measure first items before deciding"; break;
     case reason_code::io_bound: s += "I/O-bound -> threads or sequential, never processes"; break;
     case reason_code::not_thread_safe: s += "not thread-safe -> thread pool inadmissible"; break;

@@ -96,3 +96,12 @@ TEST_CASE("large payloads per task go to shared memory, small ones through the p
   CHECK(p.kind == executor_kind::shared_memory);
   CHECK(std::string(be::explain(p).view()).find("-> shared memory") != std::string::npos);
 }
+
+TEST_CASE("a forced executor the kernel's traits exclude is refused with a reason", "[core][options]") {
+  be::call_options forced;
+  forced.force = true;
+  forced.forced = executor_kind::thread_pool;
+  const auto p = be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, forced);
+  CHECK(p.kind == executor_kind::process_pool);
+  CHECK(std::string(be::explain(p).view()).find("forced thread_pool refused: kernel not thread-safe") != std::string::npos);
+}

@@ -312,28 +312,39 @@ class process_pool {
     } else {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
       const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
-      auto b = std::make_shared<detail::batch_state>();
       if constexpr (std::is_void_v<O>) {
         (void)out;
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-        b->wait_all();
+        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
       } else if constexpr (detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
         O* base = std::to_address(out);
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers,
-               [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
-        b->wait_all();
+        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
+                   [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
       } else {
         // Values land per chunk, then move to `out` in order once all have ended.
         std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers,
-               [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
-                 std::vector<O>& p = parts[at / chunk];
-                 p.reserve(k);
-                 for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
-               });
-        b->wait_all();
+        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
+                   [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
+                     std::vector<O>& p = parts[at / chunk];
+                     p.reserve(k);
+                     for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
+                   });
         for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
       }
+    }
+  }
+
+  /// Runs `op` on every item for its effects, in the workers; outputs are discarded.
+  /// Rethrows the error of the earliest failed chunk after every chunk has ended.
+  template <class Op, std::ranges::input_range In>
+  void bulk_for_each(const Op& op, In&& in, schedule s = {}) {
+    static_assert(detail::check_process_kernel<Op>());
+    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
+      std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
+      bulk_for_each(op, items, s);
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
+      run_chunks(op, std::ranges::begin(in), n, s.chunk != 0 ? s.chunk : default_chunk<Op>(n), s.workers,
+                 [](std::size_t, ipc::reader&, std::size_t) {});
     }
   }
 
@@ -457,6 +468,19 @@ class process_pool {
       }
       std::ranges::advance(first, static_cast<std::iter_difference_t<It>>(k));
     }
+  }
+
+  // launch(), then wait for every chunk; rethrows the earliest chunk's error.
+  template <class Op, class It, class Store>
+  void run_chunks(const Op& op, It first, std::size_t n, std::size_t chunk, unsigned cap, Store store) {
+    auto b = std::make_shared<detail::batch_state>();
+    try {
+      launch(op, first, n, chunk, b, cap, std::move(store));
+    } catch (...) {
+      b->wait_below(0);  // chunks already submitted write into the caller's memory: let them end
+      throw;
+    }
+    b->wait_all();
   }
 
   std::shared_ptr<detail::process_engine> engine_;

@@ -603,6 +603,9 @@ class process_engine {
       if (!link_.take_exits(exits)) {
         unwatch(link_.fd());
         server_gone_ = true;
+        // No notice will come any more: a worker whose socket already closed has ended.
+        for (auto& w : workers_)
+          if (w->live && w->sock_eof) exits.emplace_back(w->pid, ipc::exit_status{});
       }
       if (exits.empty()) return;
       for (auto& [pid, st] : exits)
