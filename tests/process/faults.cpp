@@ -201,3 +201,36 @@ TEST_CASE("a task naming a kernel the worker's program lacks fails with the kern
     CHECK(pool.submit(ptest::affine{}, 4).get() == 9);  // the worker is fine
   }
 }
+
+namespace collide {
+// Two kernels that declare the same name.
+struct plus_one {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr std::string_view name = "twin";
+  int operator()(const int& x) const { return x + 1; }
+};
+struct plus_two {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr std::string_view name = "twin";
+  int operator()(const int& x) const { return x + 2; }
+};
+}  // namespace collide
+
+TEST_CASE("two kernels with one name: told apart in the same image, reported under spawn", "[process][faults]") {
+  {
+    be::process_pool pool(1);  // fork server: the task's code address settles the name
+    CHECK(pool.submit(collide::plus_one{}, 1).get() == 2);
+    CHECK(pool.submit(collide::plus_two{}, 1).get() == 3);
+  }
+  be::process_pool_options o;
+  o.workers = 1;
+  o.method = be::start_method::spawn;
+  be::process_pool spawned(o);
+  CHECK_THROWS_WITH(spawned.submit(collide::plus_one{}, 1).get(),
+                    Catch::Contains("kernel 'twin'") && Catch::Contains("two registrations share the name 'twin'"));
+  CHECK(spawned.submit(ptest::affine{}, 1).get() == 3);
+}

@@ -112,7 +112,7 @@ task_ptr make_chunk_request(task_ptr t, const Op& op, It first, std::size_t n) {
     ipc::encode_chunk(w, op, first, static_cast<std::uint32_t>(n));
   }
   ipc::finish_frame(buf, at);
-  t->kernel_name = ipc::type_name_of<Op>();
+  t->kernel_name = kernel_traits<Op>::name;
   return t;
 }
 
