@@ -183,6 +183,15 @@ struct greeting {
   std::string operator()(const int&) const { return worker_greeting; }
 };
 
+/// Program state a worker sees as it was when its image was taken.
+inline int global_marker = 0;
+struct read_marker {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  int operator()(const int&) const { return global_marker; }
+};
+
 /// A kernel with no output.
 struct touch {
   using input_type = int;

@@ -238,3 +238,24 @@ TEST_CASE("items and results larger than the ring stream through it", "[process]
   const auto out = pool.map(ptest::affine{}, in, 50'000);  // 400 KB chunks through 16 KiB rings
   for (std::size_t i = 0; i < in.size(); ++i) REQUIRE(out[i] == 2 * in[i] + 1);
 }
+
+TEST_CASE("each start method takes the program's image at its own moment", "[process][pool]") {
+  ptest::global_marker = 42;  // set after process_runtime::init
+  auto seen = [](be::start_method m) {
+    be::process_pool_options o;
+    o.workers = 1;
+    o.method = m;
+    o.max_tasks_per_child = 1;  // a replacement sees the same image
+    be::process_pool pool(o);
+    const int first = pool.submit(ptest::read_marker{}, 0).get();
+    ptest::global_marker = 7;  // later changes reach no worker
+    const int second = pool.submit(ptest::read_marker{}, 0).get();
+    ptest::global_marker = 42;
+    CHECK(first == second);
+    return first;
+  };
+  CHECK(seen(be::start_method::fork) == 42);        // the program when the pool was made
+  CHECK(seen(be::start_method::fork_server) == 0);  // the program at process_runtime::init
+  CHECK(seen(be::start_method::spawn) == 0);        // the program started afresh
+  ptest::global_marker = 0;
+}
