@@ -234,3 +234,22 @@ TEST_CASE("two kernels with one name: told apart in the same image, reported und
                     Catch::Contains("kernel 'twin'") && Catch::Contains("two registrations share the name 'twin'"));
   CHECK(spawned.submit(ptest::affine{}, 1).get() == 3);
 }
+
+TEST_CASE("an answer over the frame limit fails its task with a protocol error; the pool goes on",
+          "[process][faults]") {
+  be::process_pool_options o;
+  o.workers = 1;
+  o.max_frame_bytes = 4096;
+  be::process_pool pool(o);
+  try {
+    pool.submit(ptest::repeat{}, 20'000).get();
+    FAIL("no exception");
+  } catch (const be::protocol_error& e) {
+    CHECK(std::string(e.what()).find("exceeds the limit of 4096") != std::string::npos);
+  }
+  CHECK(pool.submit(ptest::repeat{}, 3).get() == "xxx");
+  CHECK(pool.stats().workers_lost == 1);  // the pool no longer trusted that stream
+  // A task too large to send is refused before it reaches a worker.
+  CHECK_THROWS_AS(pool.submit(ptest::words{}, std::string(10'000, 'y')), std::length_error);
+  CHECK(pool.submit(ptest::repeat{}, 2).get() == "xx");
+}

@@ -158,6 +158,9 @@ class process_engine {
     std::uint64_t id = 0;
     // Announced before the task reaches a worker, so that a spinning reactor steps aside.
     const eager_mark mark(eager.count() > 0 ? &eager_ : nullptr);
+    if (t->request.size() - sizeof(ipc::frame_header) > opt_.max_frame_bytes)
+      throw std::length_error("breakeven: a task of " + std::to_string(t->request.size()) +
+                              " bytes exceeds the pool's max_frame_bytes (" + std::to_string(opt_.max_frame_bytes) + ")");
     {
       std::lock_guard lock(mu_);
       if (broken_) std::rethrow_exception(broken_);
@@ -666,7 +669,13 @@ class process_engine {
         } catch (...) {
           e = std::current_exception();
         }
-        break_pool(e);
+        bool starting;
+        {
+          std::lock_guard lock(mu_);
+          starting = w.st == state::starting;
+          if (!starting) w.fault = e;  // it could not read its task: the task fails with why
+        }
+        if (starting) break_pool(e);  // its initializer failed: so would every worker's
         return;
       }
       case ipc::frame_type::result:
