@@ -267,7 +267,8 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
   if (!have) return choose(executor_kind::sequential);  // only sequential is admissible
   const candidate& c = out.of(best);
   if (c.tasks > 1 || c.workers > 1) {
-    if (k.variance != variance::low) out.add({reason_code::variance_high, best, static_cast<double>(c.chunk)});
+    if (k.variance != variance::low)
+      out.add({reason_code::variance_high, best, static_cast<double>(c.chunk), k.variance == variance::high ? 1.0 : 0.0});
     else out.add({reason_code::variance_low, best, static_cast<double>(c.chunk)});
     if (o.prio == priority::latency) out.add({reason_code::latency_first, best});
   }

@@ -105,3 +105,12 @@ TEST_CASE("a forced executor the kernel's traits exclude is refused with a reaso
   CHECK(p.kind == executor_kind::process_pool);
   CHECK(std::string(be::explain(p).view()).find("forced thread_pool refused: kernel not thread-safe") != std::string::npos);
 }
+
+TEST_CASE("the variance reason names the variance declared", "[core][explain]") {
+  be::kernel_desc medium{.cost_ns = 100'000, .bytes_in = 8, .bytes_out = 8, .variance = be::variance::medium};
+  be::kernel_desc high = medium;
+  high.variance = be::variance::high;
+  const auto& prof = be::profiles::conservative::value;
+  CHECK(std::string(be::explain(be::decide(medium, 10'000, prof)).view()).find("medium variance -> dynamic") != std::string::npos);
+  CHECK(std::string(be::explain(be::decide(high, 10'000, prof)).view()).find("high variance -> dynamic") != std::string::npos);
+}
