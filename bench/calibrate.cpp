@@ -24,4 +24,5 @@ int main() {
   }
   std::printf("calibrate_max_spread: %.1f %%\n", 100 * worst);
   std::printf("calibrate_seconds: %.1f s\n", std::max(a.seconds, b.seconds));
+  std::printf("calibrate_foreign_load: %.0f %%\n", 100 * std::max(a.foreign_load, b.foreign_load));
 }

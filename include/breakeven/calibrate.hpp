@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <sched.h>
@@ -113,6 +114,26 @@ inline double own_cpu_ns() {
   return total;
 }
 
+}  // namespace detail
+
+/// The share of all CPUs' time that *other* processes used since construction: the load a
+/// measurement competed with.
+class load_meter {
+ public:
+  load_meter() : wall_(now_ns()), busy_(detail::machine_busy_ns()), own_(detail::own_cpu_ns()) {}
+  double foreign_share() const {
+    const double wall = now_ns() - wall_;
+    const double foreign = (detail::machine_busy_ns() - busy_) - (detail::own_cpu_ns() - own_);
+    const double cpus = std::max(1u, std::thread::hardware_concurrency());
+    return wall > 0 ? std::clamp(foreign / (wall * cpus), 0.0, 1.0) : 0;
+  }
+
+ private:
+  double wall_, busy_, own_;
+};
+
+namespace detail {
+
 /// A dependent arithmetic chain the compiler cannot fold: `iterations` steps of CPU work.
 inline std::uint64_t spin_work(std::uint64_t iterations) noexcept {
   std::uint64_t x = 0x9E3779B97F4A7C15ull;
@@ -163,7 +184,7 @@ inline constexpr unsigned calibration_rounds = 6;
 /// separate cores (dispatch and transfer terms).
 inline result calibrate(const options& opt = {}) {
   const double t_start = now_ns();
-  const double busy_start = detail::machine_busy_ns(), own_start = detail::own_cpu_ns();
+  const load_meter load;
   const double scale = opt.time_scale > 0 ? opt.time_scale : 1;
   result r;
   machine_profile& p = r.profile;
@@ -341,8 +362,7 @@ inline result calibrate(const options& opt = {}) {
       if (f.key == pr.key && f.real != nullptr) p.*(f.real) = s.median;
   }
   r.seconds = (now_ns() - t_start) / 1e9;
-  const double foreign = (detail::machine_busy_ns() - busy_start) - (detail::own_cpu_ns() - own_start);
-  r.foreign_load = std::clamp(foreign / (r.seconds * 1e9 * std::max(1u, std::thread::hardware_concurrency())), 0.0, 1.0);
+  r.foreign_load = load.foreign_share();
   return r;
 }
 

@@ -145,7 +145,9 @@ inline learned_entry read_learned(const std::string& kernel, const json::value& 
   const std::string at = source + ": learned cost \"" + kernel + "\" (" + where(v) + "): ";
   if (!v.is(json::value::type::object)) throw profile_error(at + "expected an object, found " + std::string(json::type_name(v.kind)));
   learned_entry e{kernel};
-  for (const auto& [key, member] : v.members) {
+  for (std::size_t i = 0; i < v.keys.size(); ++i) {
+    const std::string& key = v.keys[i];
+    const auto& member = v.values[i];
     if (key == "ns_per_item") e.ns_per_item = read_number(member, key, 0, max_term_ns, false, source);
     else if (key == "ns_per_byte") e.ns_per_byte = read_number(member, key, 0, max_term_ns, false, source);
     else if (key == "samples") e.samples = static_cast<std::uint64_t>(read_number(member, key, 0, 1e15, true, source));
@@ -176,12 +178,14 @@ inline profile_document parse_profile(std::string_view text, const std::string& 
 
   profile_document doc;
   machine_profile& p = doc.profile;
-  for (const auto& [key, v] : root.members) {
+  for (std::size_t i = 0; i < root.keys.size(); ++i) {
+    const std::string& key = root.keys[i];
+    const value& v = root.values[i];
     if (key == "format" || key == "calibration") continue;  // calibration: informative, not read
     if (key == "learned") {
       if (!v.is(value::type::object))
         throw profile_error(source + ": key \"learned\": expected an object, found " + std::string(detail::json::type_name(v.kind)));
-      for (const auto& [kernel, entry] : v.members) doc.learned.push_back(detail::read_learned(kernel, entry, source));
+      for (std::size_t k = 0; k < v.keys.size(); ++k) doc.learned.push_back(detail::read_learned(v.keys[k], v.values[k], source));
       continue;
     }
     if (key == "name") {

@@ -97,8 +97,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "breakeven-crossover: [%2zu/%zu] %s x %zu\n", k, n, breakeven::crossover::duration(p.task_ns).c_str(),
                    p.batch);
     };
+    const breakeven::calibration::load_meter load;
     const auto pts = breakeven::crossover::sweep(profile, opt);
     std::fputs(breakeven::crossover::table(pts, profile).c_str(), stdout);
+    std::printf("other processes used %.0f%% of the CPUs during the sweep\n", 100 * load.foreign_share());
     std::ofstream(data) << breakeven::crossover::plot_data(pts);
     if (!png.empty()) {
       if (write_plot(png, data, pts, profile)) std::printf("wrote %s\n", png.c_str());

@@ -28,14 +28,15 @@ struct value {
   bool b = false;
   double num = 0;
   std::string str;
-  std::vector<value> items;
-  std::vector<std::pair<std::string, value>> members;
+  std::vector<value> items;        ///< array elements
+  std::vector<std::string> keys;   ///< object member names, in document order
+  std::vector<value> values;       ///< object member values, beside their keys
   std::size_t line = 1, column = 1;  ///< where the value starts in the document
 
   bool is(type t) const noexcept { return kind == t; }
   const value* find(std::string_view key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == key) return &values[i];
     return nullptr;
   }
 };
@@ -157,8 +158,9 @@ class parser {
       ++pos_;
       skip_ws();
       if (v.find(key) != nullptr) fail("duplicate key \"" + key + "\"");
-      if (v.members.size() >= lim_.max_members) fail("object of more than " + std::to_string(lim_.max_members) + " members");
-      v.members.emplace_back(std::move(key), parse_value(depth + 1));
+      if (v.keys.size() >= lim_.max_members) fail("object of more than " + std::to_string(lim_.max_members) + " members");
+      v.values.push_back(parse_value(depth + 1));
+      v.keys.push_back(std::move(key));
       skip_ws();
       if (peek() == ',') {
         ++pos_;
