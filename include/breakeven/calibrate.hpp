@@ -56,6 +56,8 @@ struct options {
   unsigned io_threads = 16;    ///< threads for I/O-bound kernels (a policy, not measured)
   /// Scales every sample budget: 1 for a profile, less for a quick look (tests).
   double time_scale = 1;
+  /// Rounds that would end after this many seconds are skipped (a busy machine).
+  double deadline_s = 25;
   /// Called before each term: its title, its index (from 1) and the number of terms.
   std::function<void(std::string_view, unsigned, unsigned)> progress;
 };
@@ -66,6 +68,7 @@ struct result {
   std::vector<term> terms;
   double seconds = 0;
   double foreign_load = 0;  ///< share of all CPUs' time other processes used during calibration
+  unsigned rounds = 0;      ///< rounds taken (fewer than calibration_rounds past the deadline)
 
   const term* find(std::string_view key) const {
     for (const auto& t : terms)
@@ -335,7 +338,13 @@ inline result calibrate(const options& opt = {}) {
 
   std::vector<std::vector<double>> samples(probes.size());
   const unsigned rounds = calibration_rounds;
+  // On a busy machine slices run long: stop early rather than pass the deadline (a round
+  // that would end after it is skipped; two rounds are always taken).
+  const double deadline_ns = opt.deadline_s * 1e9;
+  double longest_round = 0;
   for (unsigned round = 0; round < rounds; ++round) {
+    const double round_start = now_ns();
+    if (round >= 2 && round_start - t_start + longest_round > deadline_ns) break;
     if (opt.progress) opt.progress("round", round + 1, rounds);
     for (std::size_t k = 0; k < probes.size(); ++k) {
       const probe& pr = probes[k];
@@ -348,6 +357,8 @@ inline result calibrate(const options& opt = {}) {
         }
       });
     }
+    longest_round = std::max(longest_round, now_ns() - round_start);
+    ++r.rounds;
   }
 
   r.terms.push_back({"cores", "usable cores", "cores", summary{double(w), double(w), double(w), 1}});
@@ -409,8 +420,8 @@ inline std::string table(const result& r) {
                 r.profile.overhead_factor, r.profile.min_speedup, r.profile.io_threads, r.profile.call_overhead_ns,
                 r.profile.page_bytes);
   out += line;
-  std::snprintf(line, sizeof line, "calibrated in %.1f s; other processes used %.0f%% of the CPUs meanwhile%s\n", r.seconds,
-                100 * r.foreign_load,
+  std::snprintf(line, sizeof line, "calibrated in %.1f s (%u rounds); other processes used %.0f%% of the CPUs meanwhile%s\n", r.seconds,
+                r.rounds, 100 * r.foreign_load,
                 r.foreign_load > 0.1 ? " (a busy machine: wake and start terms read differently than on an idle one)" : "");
   out += line;
   return out;

@@ -78,7 +78,8 @@ TEST_CASE("a short calibration measures every term and leaves nothing behind", "
     rounds_seen = k;
   };
   const cal::result r = cal::calibrate(opt);
-  CHECK(rounds_seen == cal::calibration_rounds);
+  CHECK(rounds_seen == r.rounds);
+  CHECK(r.rounds >= 2);
 
   const auto& p = r.profile;
   CHECK(p.cores >= 1);
@@ -114,4 +115,13 @@ TEST_CASE("a short calibration measures every term and leaves nothing behind", "
   CHECK_FALSE(has_unreaped_children());
   CHECK(count_entries("/proc/self/fd") == fds);
   CHECK(count_entries("/dev/shm", "breakeven-calibrate-") == segments);
+}
+
+TEST_CASE("past its deadline a calibration stops after two rounds", "[calibrate][rigs]") {
+  cal::options opt;
+  opt.time_scale = 0.01;
+  opt.deadline_s = 0;
+  const cal::result r = cal::calibrate(opt);
+  CHECK(r.rounds == 2);
+  for (const auto& t : r.terms) CHECK(t.stats.samples >= 1);
 }
