@@ -48,6 +48,17 @@ struct term {
   summary stats;
 };
 
+/// One term's measurement: a slice of samples taken each round, with the primitive it
+/// needs set up for the slice and torn down after it.
+struct probe {
+  std::string key, title, unit;
+  std::size_t warmup = 3;         ///< samples discarded at the start of each slice
+  std::size_t per_round = 100;    ///< samples per slice at most
+  double budget_ms = 100;         ///< time per slice at most (the first sample is always kept)
+  /// Takes one slice: `take(f)` warms up with f() and then collects its samples.
+  std::function<void(const std::function<void(const std::function<double()>&)>& take)> slice;
+};
+
 /// What to calibrate with.
 struct options {
   const char* name = "calibrated";
@@ -62,7 +73,10 @@ struct options {
   /// taken again, up to `slice_attempts` times in all (the least disturbed one is kept).
   double max_foreign_load = 0.1;
   unsigned slice_attempts = 3;
-  /// Called before each term: its title, its index (from 1) and the number of terms.
+  /// Probes that replace the built-in probe of the same key (or add a term): the seam for
+  /// measuring through the library's executors instead of the rigs.
+  std::vector<probe> probes;
+  /// Called before each round: "round", its index (from 1) and the number of rounds.
   std::function<void(std::string_view, unsigned, unsigned)> progress;
 };
 
@@ -168,17 +182,6 @@ inline std::uint64_t stream_sum(const std::uint64_t* p, std::size_t n) noexcept 
 }
 
 }  // namespace detail
-
-/// One term's measurement: a slice of samples taken each round, with the primitive it
-/// needs set up for the slice and torn down after it.
-struct probe {
-  std::string key, title, unit;
-  std::size_t warmup = 3;         ///< samples discarded at the start of each slice
-  std::size_t per_round = 100;    ///< samples per slice at most
-  double budget_ms = 100;         ///< time per slice at most (the first sample is always kept)
-  /// Takes one slice: `take(f)` warms up with f() and then collects its samples.
-  std::function<void(const std::function<void(const std::function<double()>&)>& take)> slice;
-};
 
 /// Rounds over every probe: spreading each term's samples over the whole calibration makes
 /// two calibrations agree even when other processes load the machine for a while.
@@ -341,6 +344,12 @@ inline result calibrate(const options& opt = {}) {
   probes.push_back({"", "CPU-bound scaling", "x", 1, 20, 100,
                     scaling([](unsigned) { return detail::spin_work(1'000'000); }, false)});
 
+  for (const probe& extra : opt.probes) {
+    auto same = std::find_if(probes.begin(), probes.end(), [&](const probe& b) { return !extra.key.empty() && b.key == extra.key; });
+    if (same != probes.end()) *same = extra;
+    else probes.push_back(extra);
+  }
+
   std::vector<std::vector<double>> samples(probes.size());
   const unsigned rounds = calibration_rounds;
   // On a busy machine slices run long: stop early rather than pass the deadline (a round
@@ -453,15 +462,15 @@ inline std::string table(const result& r) {
 
 /// The calibration's figures as a JSON object (for the profile file's "calibration" key).
 inline std::string figures_json(const result& r) {
-  std::string out = "{\"seconds\": " + std::to_string(r.seconds) +
-                    ", \"foreign_load\": " + std::to_string(r.foreign_load) + ", \"terms\": {";
-  bool first = true;
-  for (const auto& t : r.terms) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "%s\"%s\": {\"median\": %.6g, \"p10\": %.6g, \"p90\": %.6g, \"samples\": %zu}",
-                  first ? "" : ", ", t.title.c_str(), t.stats.median, t.stats.p10, t.stats.p90, t.stats.samples);
-    out += buf;
-    first = false;
+  const auto num = [](double d) { return breakeven::detail::format_double(std::isfinite(d) ? d : 0); };
+  std::string out = "{\"seconds\": " + num(r.seconds) + ", \"rounds\": " + std::to_string(r.rounds) +
+                    ", \"foreign_load\": " + num(r.foreign_load) + ", \"terms\": {";
+  for (std::size_t i = 0; i < r.terms.size(); ++i) {
+    const term& t = r.terms[i];
+    if (i) out += ", ";
+    breakeven::detail::json::write_string(out, t.title);
+    out += ": {\"median\": " + num(t.stats.median) + ", \"p10\": " + num(t.stats.p10) + ", \"p90\": " + num(t.stats.p90) +
+           ", \"samples\": " + std::to_string(t.stats.samples) + "}";
   }
   return out + "}}";
 }

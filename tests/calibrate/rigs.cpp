@@ -109,6 +109,8 @@ TEST_CASE("a short calibration measures every term and leaves nothing behind", "
   }
   // The profile is one files can hold, and the table names every term.
   CHECK_NOTHROW(breakeven::validate_profile(p));
+  const auto doc = breakeven::parse_profile(breakeven::profile_json(p, {}, cal::figures_json(r)));  // as the tool writes it
+  CHECK(doc.profile.wake_ns == p.wake_ns);
   const std::string text = cal::table(r);
   for (const auto& t : r.terms) CHECK_THAT(text, Catch::Contains(t.title));
 
@@ -124,4 +126,23 @@ TEST_CASE("past its deadline a calibration stops after two rounds", "[calibrate]
   const cal::result r = cal::calibrate(opt);
   CHECK(r.rounds == 2);
   for (const auto& t : r.terms) CHECK(t.stats.samples >= 1);
+}
+
+TEST_CASE("a probe given in the options replaces the built-in one of its key", "[calibrate][rigs]") {
+  cal::options opt;
+  opt.time_scale = 0.01;
+  opt.deadline_s = 0;
+  int slices = 0;
+  cal::probe wake{"wake_ns", "wake through another pool", "ns", 1, 5, 10, [&](auto take) {
+                    ++slices;
+                    take([] { return 12'345.0; });
+                  }};
+  opt.probes.push_back(wake);
+  const cal::result r = cal::calibrate(opt);
+  CHECK(r.profile.wake_ns == 12'345);
+  CHECK(slices >= 2);  // one slice per round at least
+  const cal::term* t = r.find("wake_ns");
+  REQUIRE(t != nullptr);
+  CHECK(t->title == "wake through another pool");
+  CHECK(t->stats.samples >= 10);
 }
