@@ -188,3 +188,29 @@ TEST_CASE("the header writer emits the profile as a constexpr type", "[calibrate
   broken.wake_ns = -1;
   CHECK_THROWS_WITH(be::profile_header(broken), Catch::Contains("key \"wake_ns\""));
 }
+
+TEST_CASE("truncated and corrupted profile documents are errors, never crashes", "[calibrate][json]") {
+  const std::string good = be::profile_json(measured, {{"k", 1.5, 0, 2}});
+  for (std::size_t n = 0; n < good.size() - 2; ++n) {  // every proper prefix (the last bytes are "}\n")
+    INFO("prefix of " << n << " bytes");
+    CHECK_THROWS_AS(be::parse_profile(good.substr(0, n)), be::profile_error);
+  }
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;  // a fixed sequence of corruptions: the test is repeatable
+  std::size_t rejected = 0;
+  for (int i = 0; i < 2'000; ++i) {
+    std::string bad = good;
+    for (int k = 0; k < 3; ++k) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      bad[x % bad.size()] = static_cast<char>(x >> 56);
+    }
+    try {
+      const auto doc = be::parse_profile(bad);
+      CHECK_NOTHROW(be::validate_profile(doc.profile));  // whatever is accepted is a valid profile
+    } catch (const be::profile_error&) {
+      ++rejected;
+    }
+  }
+  CHECK(rejected > 1'500);
+}
