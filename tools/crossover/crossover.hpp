@@ -59,13 +59,10 @@ struct sequential_runner final : runner {
   }
 };
 
-/// Threads parked on a futex between calls; the caller works beside `workers - 1` of them
-/// (so a call never has two of its workers queued on one core while another core idles:
-/// the scheduler keeps a just-woken thread where it was for milliseconds). Chunks are
-/// claimed from a shared counter.
+/// Threads parked on a futex between calls, woken together; the caller parks until the
+/// last one is done. Chunks are claimed from a shared counter.
 struct thread_runner final : runner {
-  explicit thread_runner(unsigned workers)
-      : runner(executor_kind::thread_pool), rig(workers > 1 ? workers - 1 : 0, cal::thread_rig::idle::park) {}
+  explicit thread_runner(unsigned workers) : runner(executor_kind::thread_pool), rig(workers, cal::thread_rig::idle::park) {}
   void run(const std::vector<std::uint64_t>& in, std::vector<std::uint64_t>& out, const candidate& c) override {
     const std::size_t chunk = std::max<std::size_t>(1, c.chunk);
     std::atomic<std::size_t> next{0};
@@ -74,7 +71,7 @@ struct thread_runner final : runner {
       for (std::size_t b; (b = next.fetch_add(chunk)) < in.size();)
         for (std::size_t k = b; k < std::min(in.size(), b + chunk); ++k) out[k] = simulate_work(in[k]);
     };
-    rig.run_all_and_self(task);
+    rig.run_all(task);
   }
   cal::thread_rig rig;
 };
