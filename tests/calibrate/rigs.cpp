@@ -146,3 +146,15 @@ TEST_CASE("a probe given in the options replaces the built-in one of its key", "
   CHECK(t->title == "wake through another pool");
   CHECK(t->stats.samples >= 10);
 }
+
+TEST_CASE("summaries: median and 10th/90th percentiles, interpolated", "[calibrate][stats]") {
+  const cal::summary s = cal::summarize({9, 1, 5, 3, 7, 2, 4, 6, 8, 10, 0});  // 0..10, unsorted
+  CHECK(s.median == 5);
+  CHECK(s.p10 == 1);
+  CHECK(s.p90 == 9);
+  CHECK(s.samples == 11);
+  CHECK(s.spread() == Approx(8.0 / 5));
+  const cal::summary two = cal::summarize({10, 20});
+  CHECK(two.median == 15);
+  CHECK(cal::summarize({}).samples == 0);
+}

@@ -1,5 +1,5 @@
-// breakeven/calibrate/sampling.hpp - repeated measurement: warm-up, many samples within a
-// time budget, and robust summaries (median, 10th and 90th percentiles).
+// breakeven/calibrate/sampling.hpp - the clock calibration reads, and robust summaries of
+// samples (median, 10th and 90th percentiles).
 #pragma once
 
 #include <algorithm>
@@ -50,29 +50,6 @@ inline summary summarize(std::vector<double> v) {
   s.p10 = at(0.1);
   s.p90 = at(0.9);
   return s;
-}
-
-/// How many samples to take: `warmup` discarded first, then up to `samples`, but at least
-/// `min_samples` and otherwise no more than fit in `budget_ns`.
-struct sampling {
-  std::size_t warmup = 3;
-  std::size_t samples = 100;
-  std::size_t min_samples = 10;
-  double budget_ns = 1e9;
-};
-
-/// Calls `once()` (which returns one sample) as `plan` says and summarises the samples.
-template <class F>
-summary sample(const sampling& plan, F&& once) {
-  for (std::size_t i = 0; i < plan.warmup; ++i) (void)once();
-  std::vector<double> v;
-  v.reserve(plan.samples);
-  const double start = now_ns();
-  while (v.size() < plan.samples) {
-    v.push_back(once());
-    if (v.size() >= plan.min_samples && now_ns() - start > plan.budget_ns) break;
-  }
-  return summarize(std::move(v));
 }
 
 }  // namespace breakeven::calibration
