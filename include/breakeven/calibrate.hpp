@@ -29,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -124,9 +125,33 @@ inline double machine_busy_ns() {
   return (user + nice + sys + irq + softirq) * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-/// CPU time (ns) this process and its reaped children have used.
+/// CPU time (ns) of the running children that the calling thread forked (the workers of a
+/// process rig), from /proc/<pid>/stat.
+inline double live_children_cpu_ns() {
+  double ticks = 0;
+  const std::string tid = std::to_string(::syscall(SYS_gettid));
+  std::ifstream list("/proc/self/task/" + tid + "/children");  // Linux >= 3.5 with CONFIG_PROC_CHILDREN
+  for (std::string pid; list >> pid;) {
+    std::ifstream stat("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 2));
+    std::string f;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14) utime = std::strtod(f.c_str(), nullptr);
+      if (i == 15) stime = std::strtod(f.c_str(), nullptr);
+    }
+    ticks += utime + stime;
+  }
+  return ticks * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU time (ns) this process and its children (reaped or still running) have used.
 inline double own_cpu_ns() {
-  double total = 0;
+  double total = live_children_cpu_ns();
   for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
     rusage u{};
     if (getrusage(who, &u) == 0)
