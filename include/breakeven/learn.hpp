@@ -167,7 +167,7 @@ class learned_costs {
 
   /// The registry of this process, seeded from BREAKEVEN_PROFILE's learned costs.
   static learned_costs& global() {
-    static learned_costs registry(runtime_profile().learned);
+    static learned_costs registry(runtime_profile_document().learned);
     return registry;
   }
 

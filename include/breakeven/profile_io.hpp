@@ -5,7 +5,7 @@
 // Reading is strict: every term must be present, of its type and in its range; unknown keys,
 // duplicates, NaN, Infinity and out-of-range numbers are errors that name the file, the key
 // and the position. A bad file never crashes the program: the throwing loaders say what is
-// wrong, and runtime_profile() logs it and falls back to the build's default profile.
+// wrong, and runtime_profile_document() logs it and falls back to the build's default profile.
 #pragma once
 
 #include <breakeven/detail/json.hpp>
@@ -328,9 +328,10 @@ inline profile_document profile_from_environment(const machine_profile& fallback
   }
 }
 
-/// The run-time profile of this process: BREAKEVEN_PROFILE's file if usable, else the
-/// build's default profile. Read once, on first use.
-inline const profile_document& runtime_profile() {
+/// The run-time profile document of this process (terms and learned costs):
+/// BREAKEVEN_PROFILE's file if usable, else the build's default profile. Read once.
+/// breakeven::runtime_profile() (runtime.hpp) is the profile decisions use.
+inline const profile_document& runtime_profile_document() {
   static const profile_document doc = profile_from_environment();
   return doc;
 }

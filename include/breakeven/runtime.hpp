@@ -6,6 +6,7 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>
@@ -22,12 +23,15 @@
 
 namespace breakeven {
 
-/// The profile run-time decisions use: the build's default profile with the cores this
-/// process can actually use.
+/// The profile run-time decisions use: BREAKEVEN_PROFILE's file when it is set and usable,
+/// else the build's default profile with the cores this process can actually use.
 inline const machine_profile& runtime_profile() noexcept {
   static const machine_profile p = [] {
-    machine_profile m = default_profile::value;
-    if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
+    const char* file = std::getenv(profile_env);
+    machine_profile m = runtime_profile_document().profile;
+    const bool loaded = file != nullptr && *file != '\0' && m.name != default_profile::value.name;
+    if (!loaded)
+      if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
     return m;
   }();
   return p;
@@ -121,8 +125,10 @@ inline void log_plan(const plan& p, std::string_view kernel) {
 /// options or switches, are decided in full with the run-time profile and the pools' state.
 /// When the batch size is in the range's type (StaticN != 0), that check is a constant.
 /// `full` is false when the fast path was taken (the plan then holds only kind and batch).
+/// `desc` describes the kernel for this batch (describe<Op>() with measured bytes or a
+/// learned cost filled in).
 template <operation Op, profile_source P = default_profile, std::size_t StaticN = 0>
-plan plan_call(std::size_t n, const call_options& options, bool& full) {
+plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>()) {
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
   full = false;
@@ -137,7 +143,7 @@ plan plan_call(std::size_t n, const call_options& options, bool& full) {
     }
   }
   full = true;
-  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s));
+  return decide(desc, n, runtime_profile(), detail::merge(options, s));
 }
 
 }  // namespace breakeven
