@@ -6,13 +6,16 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>
 #include <breakeven/select.hpp>
 #include <breakeven/stats.hpp>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,12 +23,15 @@
 
 namespace breakeven {
 
-/// The profile run-time decisions use: the build's default profile with the cores this
-/// process can actually use.
+/// The profile run-time decisions use: BREAKEVEN_PROFILE's file when it is set and usable,
+/// else the build's default profile with the cores this process can actually use.
 inline const machine_profile& runtime_profile() noexcept {
   static const machine_profile p = [] {
-    machine_profile m = default_profile::value;
-    if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
+    const char* file = std::getenv(profile_env);
+    machine_profile m = runtime_profile_document().profile;
+    const bool loaded = file != nullptr && *file != '\0' && m.name != default_profile::value.name;
+    if (!loaded)
+      if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
     return m;
   }();
   return p;
@@ -43,18 +49,29 @@ class executor_registry {
   sequential_executor& sequential() noexcept { return seq_; }
   /// The shared thread pool, started on first use.
   breakeven::thread_pool& threads() {
-    std::call_once(threads_once_, [this] { threads_ = std::make_unique<breakeven::thread_pool>(); });
+    std::call_once(threads_once_, [this] {
+      threads_ = std::make_unique<breakeven::thread_pool>();
+      threads_started_.store(true, std::memory_order_release);
+    });
     return *threads_;
   }
   /// True once the shared thread pool exists.
-  bool threads_started() const noexcept { return threads_ != nullptr; }
-  /// The shared process pool (workers from the fork server), started on first use.
+  bool threads_started() const noexcept { return threads_started_.load(std::memory_order_acquire); }
+
+  /// The shared process pool (one worker per core), started on first use. Its workers
+  /// come from the fork server: call breakeven::process_runtime::init first thing in main.
   breakeven::process_pool& processes() {
-    std::call_once(processes_once_, [this] { processes_ = std::make_unique<breakeven::process_pool>(); });
+    std::call_once(processes_once_, [this] {
+      processes_ = std::make_unique<breakeven::process_pool>();
+      processes_started_.store(true, std::memory_order_release);
+      // The fork server stops in an exit handler registered when it started; this one,
+      // registered after it, runs before it, so the pool is shut down while its server lives.
+      std::atexit([] { instance().processes_.reset(); });
+    });
     return *processes_;
   }
   /// True once the shared process pool exists.
-  bool processes_started() const noexcept { return processes_ != nullptr; }
+  bool processes_started() const noexcept { return processes_started_.load(std::memory_order_acquire); }
 
   /// Which executor kinds this program has built in.
   static constexpr std::array<bool, executor_kind_count> available{true, true, true, false};
@@ -62,10 +79,10 @@ class executor_registry {
  private:
   executor_registry() = default;
   sequential_executor seq_;
-  std::once_flag threads_once_;
+  std::once_flag threads_once_, processes_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
-  std::once_flag processes_once_;
   std::unique_ptr<breakeven::process_pool> processes_;
+  std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
 namespace detail {
@@ -108,8 +125,10 @@ inline void log_plan(const plan& p, std::string_view kernel) {
 /// options or switches, are decided in full with the run-time profile and the pools' state.
 /// When the batch size is in the range's type (StaticN != 0), that check is a constant.
 /// `full` is false when the fast path was taken (the plan then holds only kind and batch).
+/// `desc` describes the kernel for this batch (describe<Op>() with measured bytes or a
+/// learned cost filled in).
 template <operation Op, profile_source P = default_profile, std::size_t StaticN = 0>
-plan plan_call(std::size_t n, const call_options& options, bool& full) {
+plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>()) {
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
   full = false;
@@ -124,7 +143,7 @@ plan plan_call(std::size_t n, const call_options& options, bool& full) {
     }
   }
   full = true;
-  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s));
+  return decide(desc, n, runtime_profile(), detail::merge(options, s));
 }
 
 }  // namespace breakeven
