@@ -7,7 +7,10 @@
 //   process_rt_vs_python           Python's round trip / ours
 //   process_start_ms               create a 2-worker pool and get its first result
 //   process_map_tiny_ns_per_item   map over 1,000,000 tiny items, default chunking
-//   process_speedup_heavy          heavy kernel on 2 workers vs sequential
+//   process_speedup_heavy          heavy kernel on 2 workers vs sequential (median of 3 pairs)
+//   process_foreign_load           share of the CPUs other processes used during the
+//                                  sequential runs: above ~0.1 the speedup is not this pool's
+#include <breakeven/calibrate.hpp>
 #include <breakeven/executor/process_pool.hpp>
 
 #include <algorithm>
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
     return seconds_since(t0) * 1e3;
   });
 
-  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0;
+  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, foreign = 0;
   {
     be::process_pool pool(2);
     std::array<char, 16> x{};
@@ -152,14 +155,23 @@ int main(int argc, char** argv) {
     std::vector<std::uint32_t> seeds(8);
     std::iota(seeds.begin(), seeds.end(), 1u);
     std::vector<double> seq(seeds.size()), par(seeds.size());
-    auto t0 = clock_type::now();
-    for (std::size_t i = 0; i < seeds.size(); ++i) seq[i] = heavy{}(seeds[i]);
-    const double seq_s = seconds_since(t0);
-    t0 = clock_type::now();
-    pool.bulk_map(heavy{}, seeds, par.data());
-    const double par_s = seconds_since(t0);
-    if (seq != par) std::fprintf(stderr, "bench_process: heavy results differ\n");
-    speedup = seq_s / par_s;
+    std::vector<double> ratios, loads;
+    for (int pair = 0; pair < 3; ++pair) {
+      const be::calibration::load_meter load;
+      auto t0 = clock_type::now();
+      for (std::size_t i = 0; i < seeds.size(); ++i) seq[i] = heavy{}(seeds[i]);
+      const double seq_s = seconds_since(t0);
+      loads.push_back(load.foreign_share());
+      t0 = clock_type::now();
+      pool.bulk_map(heavy{}, seeds, par.data());
+      const double par_s = seconds_since(t0);
+      if (seq != par) std::fprintf(stderr, "bench_process: heavy results differ\n");
+      ratios.push_back(seq_s / par_s);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::sort(loads.begin(), loads.end());
+    speedup = ratios[1];
+    foreign = loads[1];
   }
 
   const double py_us = python_round_trip_us();
@@ -171,5 +183,6 @@ int main(int argc, char** argv) {
   std::printf("process_start_ms: %.2f ms\n", start_ms);
   std::printf("process_map_tiny_ns_per_item: %.2f ns\n", tiny_ns);
   std::printf("process_speedup_heavy: %.2f ratio\n", speedup);
+  std::printf("process_foreign_load: %.2f share\n", foreign);
   return 0;
 }
