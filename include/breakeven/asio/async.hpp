@@ -370,6 +370,18 @@ async_plan plan_async(std::size_t n, const call_options& o) {
   }
 }
 
+}  // namespace detail
+
+/// Whether a cost-chosen asynchronous operation over `n` items of `Op` runs inline, in its
+/// initiating call: the rule of async_map, for programs that name their own executor but
+/// keep cheap batches on the caller's thread.
+template <class Op, profile_source P = default_profile>
+bool async_runs_inline(std::size_t n, const call_options& o = {}) {
+  return detail::plan_async<Op, P>(n, o).route == detail::async_route::inline_run;
+}
+
+namespace detail {
+
 // The work of a bulk operation on the route of its plan.
 template <template <class, class> class Work, class Op, class State>
 void launch_planned(const async_plan& ap, std::shared_ptr<State> st, const Op& op, std::vector<input_t<Op>> in) {
