@@ -20,10 +20,12 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace hash_server {
@@ -129,7 +131,7 @@ class load {
 
  private:
   asio::awaitable<tcp::socket> connect() {
-    tcp::socket s(io_);
+    tcp::socket s(co_await asio::this_coro::executor);
     co_await s.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o_.port), asio::use_awaitable);
     s.set_option(tcp::no_delay(true));
     co_return s;
@@ -184,20 +186,21 @@ class load {
     if (--heavy_running_ == 0) heavy_end_ = std::chrono::steady_clock::now();
   }
 
+  // Runs on its own thread and io_context, so that sending heavy bodies never delays a ping.
   asio::awaitable<void> ping_connection() {
     tcp::socket s = co_await connect();
-    asio::steady_timer pace(io_);
+    asio::steady_timer pace(co_await asio::this_coro::executor);
     auto next = std::chrono::steady_clock::now();
     std::uint64_t seq = 0;
     for (;;) {
-      if (o_.heavy != 0 ? heavy_running_ == 0 : r_.ping_us.size() >= o_.pings) break;
+      if (o_.heavy != 0 ? heavy_running_.load() == 0 : r_.ping_us.size() >= o_.pings) break;
       next += std::chrono::microseconds(o_.ping_interval_us);
       pace.expires_at(next);
       co_await pace.async_wait(asio::use_awaitable);
       const auto t0 = std::chrono::steady_clock::now();
       const reply r = co_await call(s, ping, std::span(reinterpret_cast<const std::uint8_t*>(&seq), sizeof seq));
       const auto t1 = std::chrono::steady_clock::now();
-      if (r.kind != ok || r.payload.size() != sizeof seq) ++r_.mismatches;
+      if (r.kind != ok || r.payload.size() != sizeof seq) ++ping_mismatches_;
       ++seq;
       r_.ping_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
       if (t1 > next) next = t1;  // a late ping does not make the next ones bunch up
@@ -218,11 +221,17 @@ class load {
     const auto start = std::chrono::steady_clock::now();
     for (unsigned c = 0; c < heavy_running_; ++c)
       asio::co_spawn(io_, heavy_connection(bodies, roots), [this](std::exception_ptr e) { failed(e); });
-    co_await ping_connection();
-    while (heavy_running_ != 0) {  // pings stop with the heavy load; wait for its end
+    asio::io_context ping_io;
+    std::exception_ptr ping_failure;
+    asio::co_spawn(ping_io, ping_connection(), [&](std::exception_ptr e) { ping_failure = e; });
+    std::thread pinger([&] { ping_io.run(); });
+    while (heavy_running_.load() != 0 || !ping_io.stopped()) {  // pings stop with the heavy load
       asio::steady_timer t(io_, std::chrono::milliseconds(1));
       co_await t.async_wait(asio::use_awaitable);
     }
+    pinger.join();
+    r_.mismatches += ping_mismatches_;
+    if (ping_failure) std::rethrow_exception(ping_failure);
     if (o_.heavy != 0) r_.heavy_seconds = std::chrono::duration<double>(heavy_end_ - start).count();
 
     tcp::socket s = co_await connect();
@@ -250,7 +259,8 @@ class load {
   asio::io_context io_;
   asio::steady_timer deadline_;
   unsigned next_heavy_ = 0;
-  unsigned heavy_running_ = 0;
+  std::atomic<unsigned> heavy_running_{0};
+  unsigned ping_mismatches_ = 0;  // the ping thread's, added to the report after it is joined
   std::chrono::steady_clock::time_point heavy_end_{};
 };
 

@@ -40,8 +40,9 @@ enum kind : std::uint8_t { ping = 'P', hash = 'H', stats = 'S', quit = 'Q', ok =
 /// One page of a body: trivially copyable, so that any executor, a process pool's
 /// included, can take it.
 struct page {
-  std::uint32_t size = 0;
+  std::uint32_t size;
   std::array<std::uint8_t, page_bytes> bytes;
+  page() noexcept {}  // no zero-filling: the body is read into the bytes
 };
 
 /// The kernel: one page -> its SHA-256.
