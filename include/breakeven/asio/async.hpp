@@ -49,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -117,11 +118,11 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
   using executor_type = boost::asio::associated_executor_t<Handler>;
   static constexpr bool system_like = system_like_executor<executor_type>::value;
 
-  explicit async_op(Handler h) : handler_(std::move(h)), work_(make_work(handler_)) {}
+  explicit async_op(Handler h) : handler_(std::move(h)), work_(make_work(*handler_)) {}
 
   // Installs the cancellation handler, for work that runs off the initiating thread.
   void connect() {
-    auto slot = get_associated_cancellation_slot(handler_);
+    auto slot = get_associated_cancellation_slot(*handler_);
     if (slot.is_connected()) {
       slot.template emplace<canceller>(this->shared_from_this());
       slot_ = slot;
@@ -162,7 +163,7 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
 
   static auto make_work(const Handler& h) {
     if constexpr (system_like) return 0;
-    else return boost::asio::make_work_guard(boost::asio::get_associated_executor(h));
+    else return std::optional(boost::asio::make_work_guard(boost::asio::get_associated_executor(h)));
   }
 
   void cancel(cancellation_type t) {
@@ -184,23 +185,37 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
       if (on_caller) executor_registry::instance().threads().execute(std::move(fn));
       else fn();
     } else {
-      auto ex = work_.get_executor();
-      if (on_caller) boost::asio::post(ex, std::move(fn));
-      else boost::asio::dispatch(ex, std::move(fn));
+      // deliver() releases the work (and the executor copies it holds: a strand must not
+      // outlive its io_context) only once this hand-off has returned, so that the handler's
+      // context cannot run out of work and be destroyed while the hand-off still touches it.
+      poster_ = std::this_thread::get_id();
+      posting_.store(true, std::memory_order_relaxed);
+      if (on_caller) boost::asio::post(work_->get_executor(), std::move(fn));
+      else boost::asio::dispatch(work_->get_executor(), std::move(fn));
+      posting_.store(false, std::memory_order_release);
     }
   }
 
   void deliver(std::exception_ptr e, std::tuple<Values...>& values) {
     if (connected_) slot_.clear();
-    Handler h(std::move(handler_));
-    if constexpr (!system_like) work_.reset();
+    // The handler, and what a move leaves of it (an executor_binder keeps its executor),
+    // end here, on the handler's executor, not wherever the state's last owner drops it.
+    Handler h(std::move(*handler_));
+    handler_.reset();
     std::apply([&](auto&... v) { std::move(h)(std::move(e), std::move(v)...); }, values);
+    if constexpr (!system_like) {
+      if (poster_ != std::this_thread::get_id())
+        while (posting_.load(std::memory_order_acquire)) cpu_relax();  // microseconds at most
+      work_.reset();
+    }
   }
 
-  Handler handler_;
+  std::optional<Handler> handler_;
   decltype(make_work(std::declval<const Handler&>())) work_;
   std::stop_source stop_;
   std::atomic<std::uint8_t> phase_{pending};
+  std::atomic<bool> posting_{false};  // the thread that completed is handing the outcome over
+  std::thread::id poster_;
   typename associated_cancellation_slot<Handler>::type slot_{};
   bool connected_ = false;
 };
