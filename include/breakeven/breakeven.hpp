@@ -15,3 +15,6 @@
 #include <breakeven/stats.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>
+#include <breakeven/executor/process_pool.hpp>
+#include <breakeven/ipc/channel.hpp>
+#include <breakeven/ipc/process.hpp>
