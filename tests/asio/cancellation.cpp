@@ -208,3 +208,47 @@ TEST_CASE("a coroutine awaiting a cancelled operation gets system_error(operatio
   CHECK(calls.load() == 0);
 }
 #endif
+
+TEST_CASE("a cancelled operation on a process pool sends no more chunks and leaves no process", "[asio][cancel][process]") {
+  STATIC_REQUIRE(be::stoppable_executor<be::process_pool>);
+  scratch_dir dir;
+  std::size_t at_completion = 0;
+  std::string outcome = "not completed";
+  {
+    be::process_pool pool(2);
+    asio::io_context io;
+    be::cancellation_signal sig;
+    const int n = 300;
+    // 2 ms an item in the workers: one item a chunk, at most 2 x 2 chunks in flight.
+    be::async_for_each(dir.kernel(2ms), iota_vector(n), pool,
+                       be::bind_cancellation_slot(sig.slot(), asio::bind_executor(io, [&](std::exception_ptr e) {
+                                                    outcome = be::is_operation_aborted(e) ? "aborted" : "other";
+                                                    at_completion = dir.count();
+                                                  })));
+    REQUIRE(eventually([&] { return dir.count() >= 4; }));
+    sig.emit(be::cancellation_type::terminal);
+    io.run();
+    CHECK(outcome == "aborted");
+    CHECK(at_completion < static_cast<std::size_t>(n));
+    std::this_thread::sleep_for(20ms);
+    CHECK(dir.count() == at_completion);  // the chunks in flight had finished; none was sent after
+  }  // the pool closes here: its workers are reaped (the test main checks no child is left)
+}
+
+TEST_CASE("an operation on a process pool completes with the workers' results and exceptions", "[asio][process]") {
+  be::process_pool pool(2);
+  asio::io_context io;
+  std::string seen;
+  be::async_map(heavy_fails_at{3}, iota_vector(8), pool,
+                asio::bind_executor(io, [&](std::exception_ptr e, std::vector<int>) {
+                  try {
+                    if (e) std::rethrow_exception(e);
+                  } catch (const std::invalid_argument& x) {
+                    seen = x.what();
+                  } catch (const std::exception& x) {
+                    seen = std::string("another type: ") + x.what();
+                  }
+                }));
+  io.run();
+  CHECK(seen == "item 3");
+}

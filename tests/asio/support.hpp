@@ -2,6 +2,7 @@
 // with map/for_each/submit taking a completion token), kernels, and small helpers.
 #pragma once
 #include <breakeven/asio.hpp>
+#include <breakeven/executor/process_pool.hpp>
 
 #include "../support/executors.hpp"
 
@@ -10,14 +11,17 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <dirent.h>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace test {
@@ -61,6 +65,11 @@ struct on_asio_pool : named_place<on_asio_pool> {
   be::asio_executor<asio::thread_pool::executor_type> ex{pool, 2};
 };
 
+/// Work on a pool of two worker processes named in the call.
+struct on_process_pool : named_place<on_process_pool> {
+  be::process_pool ex{2};
+};
+
 /// Work where the plan puts it (no executor named): the kernels below declare costs that
 /// send a batch of 64 to the shared pool, and one item to one worker.
 struct on_plan {
@@ -98,7 +107,58 @@ struct heavy_fails_at {
   }
 };
 
-/// Adds each item to a shared sum (effects only).
+/// Creates the file `<dir>/<item>` (effects only, seen from any process).
+struct touch {
+  using input_type = int;
+  using output_type = void;
+  static constexpr auto cost = std::chrono::microseconds{200};
+  std::array<char, 128> dir{};
+  std::chrono::microseconds nap{0};
+  void operator()(const int& x) const {
+    if (nap.count() != 0) std::this_thread::sleep_for(nap);
+    const std::string path = std::string(dir.data()) + "/" + std::to_string(x);
+    if (FILE* f = std::fopen(path.c_str(), "w")) std::fclose(f);
+  }
+};
+
+/// A fresh directory for `touch`, removed with its files at the end of its scope.
+class scratch_dir {
+ public:
+  scratch_dir() {
+    char tmpl[] = "/tmp/breakeven-asio-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  ~scratch_dir() {
+    for (const auto& name : names()) std::remove((path_ + "/" + name).c_str());
+    rmdir(path_.c_str());
+  }
+  /// A touch kernel writing here.
+  touch kernel(std::chrono::microseconds nap = std::chrono::microseconds{0}) const {
+    touch t;
+    path_.copy(t.dir.data(), t.dir.size() - 1);
+    t.nap = nap;
+    return t;
+  }
+  /// The files written so far.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    if (DIR* d = opendir(path_.c_str())) {
+      while (dirent* e = readdir(d))
+        if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+      closedir(d);
+    }
+    return out;
+  }
+  std::size_t count() const { return names().size(); }
+
+ private:
+  std::string path_;
+};
+
+/// Adds each item to a shared sum (effects only, in this process).
 struct add_to {
   using input_type = int;
   using output_type = void;

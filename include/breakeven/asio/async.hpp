@@ -259,9 +259,13 @@ bool bulk_map_until(E& ex, const Op& op, In& in, Out out, const schedule& s, std
     return true;
   }
 }
+// bulk_for_each, or for an executor without it (the process pool), bulk_map of the void
+// kernel, whose output iterator is not used.
 template <class E, class Op, class In>
 bool bulk_for_each_until(E& ex, const Op& op, In& in, const schedule& s, std::stop_token stop) {
-  if constexpr (stoppable_executor<E>) {
+  if constexpr (!requires { ex.bulk_for_each(op, in, s); }) {
+    return bulk_map_until(ex, op, in, static_cast<char*>(nullptr), s, std::move(stop));
+  } else if constexpr (stoppable_executor<E>) {
     return ex.bulk_for_each(op, in, s, std::move(stop));
   } else {
     if (stop.stop_requested()) return false;
@@ -269,6 +273,10 @@ bool bulk_for_each_until(E& ex, const Op& op, In& in, const schedule& s, std::st
     return true;
   }
 }
+
+// Executors whose work runs in this process, on the thread that drives it.
+template <class E>
+inline constexpr bool in_process_v = std::is_same_v<std::remove_const_t<E>, sequential_executor> || has_execute<E>;
 
 // The schedule of asynchronous bulk work: chunks claimed one at a time and worth at most
 // ~1 ms each, so that a cancellation is seen within a millisecond per lane. (A claim is one
@@ -327,21 +335,26 @@ struct for_each_work {
   }
 };
 
-// The work of async_submit: one item, on whichever thread runs it.
-template <class Op>
+// The work of async_submit: one item, on the thread that runs it, or for an executor of
+// other processes, submitted there and waited for by that thread.
+template <class Op, class E>
 struct submit_work {
   Op op;
   input_t<Op> item;
-  executor_kind kind;
+  E* ex;
+  decltype(auto) call() {
+    if constexpr (in_process_v<E>) return std::invoke(std::as_const(op), std::as_const(item));
+    else return ex->submit(std::as_const(op), std::as_const(item)).get();
+  }
   auto operator()(std::stop_token) {
     const auto t0 = std::chrono::steady_clock::now();
     if constexpr (std::is_void_v<output_t<Op>>) {
-      std::invoke(std::as_const(op), std::as_const(item));
-      record_call(kind, 1, elapsed_ns(t0));
+      call();
+      record_call(E::kind, 1, elapsed_ns(t0));
       return std::optional<std::tuple<>>(std::tuple<>());
     } else {
-      std::optional<std::tuple<output_t<Op>>> r(std::in_place, std::invoke(std::as_const(op), std::as_const(item)));
-      record_call(kind, 1, elapsed_ns(t0));
+      std::optional<std::tuple<output_t<Op>>> r(std::in_place, call());
+      record_call(E::kind, 1, elapsed_ns(t0));
       return r;
     }
   }
@@ -472,12 +485,12 @@ struct submit_initiation {
     const async_plan ap = plan_async<Op, P>(1, options);
     if constexpr (admits_v<thread_pool, Op>) {
       if (ap.route != async_route::inline_run) {
-        launch_on(executor_registry::instance().threads(), std::move(st),
-                  submit_work<Op>{op, std::move(item), executor_kind::thread_pool});
+        thread_pool& pool = executor_registry::instance().threads();
+        launch_on(pool, std::move(st), submit_work<Op, thread_pool>{op, std::move(item), &pool});
         return;
       }
     }
-    launch_inline(st, submit_work<Op>{op, std::move(item), executor_kind::sequential});
+    launch_inline(st, submit_work<Op, sequential_executor>{op, std::move(item), &executor_registry::instance().sequential()});
   }
 };
 
@@ -510,7 +523,7 @@ struct named_submit_initiation {
   template <class Handler>
   void operator()(Handler&& handler, input_t<Op> item) const {
     auto st = std::make_shared<submit_state_t<Op, std::decay_t<Handler>>>(std::forward<Handler>(handler));
-    launch_named(*ex, std::move(st), submit_work<Op>{op, std::move(item), E::kind});
+    launch_named(*ex, std::move(st), submit_work<Op, E>{op, std::move(item), ex});
   }
 };
 
