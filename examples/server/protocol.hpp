@@ -14,7 +14,7 @@
 // the server maps them with breakeven (inline for small bodies, on the pool for large).
 #pragma once
 
-#include "sha256.hpp"
+#include <kernels/sha256.hpp>
 
 #include <breakeven/traits.hpp>
 
@@ -30,6 +30,10 @@
 #include <vector>
 
 namespace hash_server {
+
+/// A SHA-256 digest (the example kernels' SHA-256).
+using digest = breakeven::examples::digest256;
+using breakeven::examples::sha256;
 
 inline constexpr std::size_t page_bytes = 4096;
 inline constexpr std::size_t header_bytes = 5;
@@ -52,7 +56,7 @@ struct page_hash {
   // SHA-256 of 4 KiB, measured on the 2-vCPU reference VM (Release): ~13.5 us.
   static constexpr auto cost = std::chrono::microseconds{14};
   static constexpr std::string_view name = "page_hash";
-  digest operator()(const page& p) const noexcept { return sha256::of(std::span(p.bytes.data(), p.size)); }
+  digest operator()(const page& p) const noexcept { return sha256::hash(std::span<const std::uint8_t>(p.bytes.data(), p.size)); }
 };
 
 /// The pages of a body of `n` bytes (sizes set, bytes to be filled).
@@ -74,7 +78,7 @@ inline std::vector<page> paginate(std::span<const std::uint8_t> body) {
 /// The root over the leaves, in order.
 inline digest root_of(const std::vector<digest>& leaves) {
   sha256 s;
-  for (const auto& d : leaves) s.update(d);
+  for (const auto& d : leaves) s.update(std::span<const std::uint8_t>(d));
   return s.finish();
 }
 
@@ -82,7 +86,7 @@ inline digest root_of(const std::vector<digest>& leaves) {
 inline digest tree_hash(std::span<const std::uint8_t> body) {
   std::vector<digest> leaves;
   for (std::size_t off = 0; off < body.size(); off += page_bytes)
-    leaves.push_back(sha256::of(body.subspan(off, std::min(page_bytes, body.size() - off))));
+    leaves.push_back(sha256::hash(body.subspan(off, std::min(page_bytes, body.size() - off))));
   return root_of(leaves);
 }
 
