@@ -35,8 +35,11 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/system/system_error.hpp>
@@ -161,9 +164,24 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
     void operator()(cancellation_type t) const { op->cancel(t); }
   };
 
+  // Outstanding work on the handler's executor, as a tracked executor: destroying it (a
+  // strand's, say) ends the strand before the work, so that the strand's service is still
+  // there when the strand goes (a legacy work guard ends the work first).
   static auto make_work(const Handler& h) {
     if constexpr (system_like) return 0;
-    else return std::optional(boost::asio::make_work_guard(boost::asio::get_associated_executor(h)));
+    else return std::optional(tracked(boost::asio::get_associated_executor(h)));
+  }
+  template <class W>
+  static decltype(auto) executor_of(const W& w) {
+    if constexpr (requires { w.get_executor(); }) return w.get_executor();  // a legacy work guard
+    else return (w);
+  }
+  template <class Ex>
+  static auto tracked(const Ex& ex) {
+    if constexpr (boost::asio::execution::is_executor<Ex>::value)
+      return boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
+    else
+      return boost::asio::make_work_guard(ex);
   }
 
   void cancel(cancellation_type t) {
@@ -185,15 +203,17 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
       if (on_caller) executor_registry::instance().threads().execute(std::move(fn));
       else fn();
     } else {
-      // deliver() releases the work (and the executor copies it holds: a strand must not
-      // outlive its io_context) only once this hand-off has returned, so that the handler's
-      // context cannot run out of work and be destroyed while the hand-off still touches it.
-      poster_ = std::this_thread::get_id();
-      posting_.store(true, std::memory_order_relaxed);
-      if (on_caller) boost::asio::post(work_->get_executor(), std::move(fn));
-      else boost::asio::dispatch(work_->get_executor(), std::move(fn));
-      posting_.store(false, std::memory_order_release);
+      // The work is released by the last of this hand-off and deliver(): the handler's
+      // context cannot run out of work (and be destroyed) while the hand-off still touches
+      // it, and neither side waits for the other.
+      if (on_caller) boost::asio::post(executor_of(*work_), std::move(fn));
+      else boost::asio::dispatch(executor_of(*work_), std::move(fn));
+      release_work();
     }
+  }
+
+  void release_work() noexcept {
+    if (handing_over_.fetch_sub(1, std::memory_order_acq_rel) == 1) work_.reset();
   }
 
   void deliver(std::exception_ptr e, std::tuple<Values...>& values) {
@@ -203,19 +223,14 @@ class async_op : public std::enable_shared_from_this<async_op<Handler, Values...
     Handler h(std::move(*handler_));
     handler_.reset();
     std::apply([&](auto&... v) { std::move(h)(std::move(e), std::move(v)...); }, values);
-    if constexpr (!system_like) {
-      if (poster_ != std::this_thread::get_id())
-        while (posting_.load(std::memory_order_acquire)) cpu_relax();  // microseconds at most
-      work_.reset();
-    }
+    if constexpr (!system_like) release_work();
   }
 
   std::optional<Handler> handler_;
   decltype(make_work(std::declval<const Handler&>())) work_;
   std::stop_source stop_;
   std::atomic<std::uint8_t> phase_{pending};
-  std::atomic<bool> posting_{false};  // the thread that completed is handing the outcome over
-  std::thread::id poster_;
+  std::atomic<int> handing_over_{2};  // the hand-off and deliver(): the last releases the work
   typename associated_cancellation_slot<Handler>::type slot_{};
   bool connected_ = false;
 };
