@@ -7,14 +7,17 @@
 // each figure is the median of its rounds.
 //
 //   server_ping_p99_us_idle       pings only (every 500 us)
-//   server_ping_p99_us_loaded     pings while 2 connections send 1 MiB hash requests back to
-//                                 back, offloaded by cost to breakeven's pool
+//   server_ping_p99_us_loaded     pings while 2 connections send 256 KiB hash requests (64
+//                                 pages, ~1 ms of hashing each) back to back, offloaded by
+//                                 cost to breakeven's pool, which they keep busy
 //   server_ping_p99_ratio         loaded / idle (target <= 3: the loop is not blocked)
 //   server_heavy_rps_offload      heavy requests per second, offloaded
 //   server_heavy_rps_inline       the same hashed on the event loop
 //   server_ping_p99_us_loaded_inline            pings behind inline hashing
-//   server_*_byo2 / server_*_byo2_nice10        an asio::thread_pool of 2 threads (all cores)
-//                                               for the hashing, plain and at nice 10
+//   server_ping_p99_us_loaded_1mib, server_heavy_rps_offload_1mib
+//                                 offloaded, with 1 MiB requests (~4 ms of hashing each)
+//   server_*_byo2 / server_*_byo2_nice10        256 KiB requests hashed on an asio::thread_pool
+//                                               of 2 threads (all cores), plain and at nice 10
 #include "load_client.hpp"
 #include "server.hpp"
 
@@ -85,10 +88,13 @@ int main() {
   idle.pings = 2000;
   idle.ping_interval_us = 500;
   client_options loaded;
-  loaded.heavy = 120;
+  loaded.heavy = 400;
   loaded.heavy_connections = 2;
-  loaded.heavy_bytes = 1u << 20;
+  loaded.heavy_bytes = 256u << 10;
   loaded.ping_interval_us = 500;
+  client_options loaded_1mib = loaded;
+  loaded_1mib.heavy = 100;
+  loaded_1mib.heavy_bytes = 1u << 20;
 
   server_options offload;
   server_options inline_hashing;
@@ -104,6 +110,9 @@ int main() {
     const auto off = measure(offload, loaded);
     f["loaded_p99"].push_back(off.ping_quantile(0.99));
     f["rps_offload"].push_back(off.heavy_rps());
+    const auto big = measure(offload, loaded_1mib);
+    f["big_p99"].push_back(big.ping_quantile(0.99));
+    f["big_rps"].push_back(big.heavy_rps());
     const auto in = measure(inline_hashing, loaded);
     f["inline_p99"].push_back(in.ping_quantile(0.99));
     f["rps_inline"].push_back(in.heavy_rps());
@@ -122,6 +131,8 @@ int main() {
   std::printf("server_heavy_rps_offload: %.1f rps\n", median(f["rps_offload"]));
   std::printf("server_heavy_rps_inline: %.1f rps\n", median(f["rps_inline"]));
   std::printf("server_ping_p99_us_loaded_inline: %.1f us\n", median(f["inline_p99"]));
+  std::printf("server_ping_p99_us_loaded_1mib: %.1f us\n", median(f["big_p99"]));
+  std::printf("server_heavy_rps_offload_1mib: %.1f rps\n", median(f["big_rps"]));
   std::printf("server_ping_p99_us_loaded_byo2: %.1f us\n", median(f["byo2_p99"]));
   std::printf("server_heavy_rps_byo2: %.1f rps\n", median(f["byo2_rps"]));
   std::printf("server_ping_p99_us_loaded_byo2_nice10: %.1f us\n", median(f["byo2n_p99"]));
