@@ -49,6 +49,12 @@ executor_kind on_executor(const plan& p, Body&& body) {
         return executor_kind::thread_pool;
       }
       break;
+    case executor_kind::process_pool:
+      if constexpr (admits_v<process_pool, Op>) {
+        body(reg.processes(), sched);
+        return executor_kind::process_pool;
+      }
+      break;
     default:
       break;
   }
@@ -150,8 +156,16 @@ struct for_each_fn {
     static_assert(check_operation<Op>());
     static_assert(detail::check_items<Op, R>());
     detail::with_indexable(items, [&](auto& in) {
-      detail::run_bulk<Op, P, static_batch_v<R>>(ranges::size(in), o,
-                                                 [&](auto& ex, const schedule& s) { ex.bulk_for_each(op, in, s); });
+      detail::run_bulk<Op, P, static_batch_v<R>>(ranges::size(in), o, [&](auto& ex, const schedule& s) {
+        if constexpr (requires { ex.bulk_for_each(op, in, s); }) {
+          ex.bulk_for_each(op, in, s);
+        } else if constexpr (std::is_void_v<output_t<Op>>) {
+          ex.bulk_map(op, in, static_cast<void*>(nullptr), s);  // no outputs to write
+        } else {  // an executor that always returns outputs: discard them
+          std::vector<output_t<Op>> discarded(ranges::size(in));
+          ex.bulk_map(op, in, discarded.begin(), s);
+        }
+      });
       return 0;
     });
   }

@@ -6,12 +6,15 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>
 #include <breakeven/select.hpp>
 #include <breakeven/stats.hpp>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,20 +45,40 @@ class executor_registry {
   sequential_executor& sequential() noexcept { return seq_; }
   /// The shared thread pool, started on first use.
   breakeven::thread_pool& threads() {
-    std::call_once(threads_once_, [this] { threads_ = std::make_unique<breakeven::thread_pool>(); });
+    std::call_once(threads_once_, [this] {
+      threads_ = std::make_unique<breakeven::thread_pool>();
+      threads_started_.store(true, std::memory_order_release);
+    });
     return *threads_;
   }
   /// True once the shared thread pool exists.
-  bool threads_started() const noexcept { return threads_ != nullptr; }
+  bool threads_started() const noexcept { return threads_started_.load(std::memory_order_acquire); }
+
+  /// The shared process pool (one worker per core), started on first use. Its workers
+  /// come from the fork server: call breakeven::process_runtime::init first thing in main.
+  breakeven::process_pool& processes() {
+    std::call_once(processes_once_, [this] {
+      processes_ = std::make_unique<breakeven::process_pool>();
+      processes_started_.store(true, std::memory_order_release);
+      // The fork server stops in an exit handler registered when it started; this one,
+      // registered after it, runs before it, so the pool is shut down while its server lives.
+      std::atexit([] { instance().processes_.reset(); });
+    });
+    return *processes_;
+  }
+  /// True once the shared process pool exists.
+  bool processes_started() const noexcept { return processes_started_.load(std::memory_order_acquire); }
 
   /// Which executor kinds this program has built in.
-  static constexpr std::array<bool, executor_kind_count> available{true, true, false, false};
+  static constexpr std::array<bool, executor_kind_count> available{true, true, true, false};
 
  private:
   executor_registry() = default;
   sequential_executor seq_;
-  std::once_flag threads_once_;
+  std::once_flag threads_once_, processes_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
+  std::unique_ptr<breakeven::process_pool> processes_;
+  std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
 namespace detail {
@@ -75,6 +98,7 @@ inline call_options merge(call_options o, const settings& s) noexcept {
   }
   auto& reg = executor_registry::instance();
   o.threads_warm = reg.threads_started();
+  o.processes_warm = reg.processes_started();
   o.workers_spinning = reg.threads_started() && reg.threads().spinning();
   return o;
 }

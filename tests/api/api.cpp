@@ -182,3 +182,18 @@ TEST_CASE("for_each runs every item once, submit returns futures", "[api]") {
   auto dear = be::submit(slow_square{}, 11);
   CHECK(dear.get() == 121);
 }
+
+TEST_CASE("kernels that are not thread-safe go to the process pool past break-even", "[api][process]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  const auto v = iota_vec(64);  // 64 x 5 ms of a thread-unsafe kernel
+  const auto out = be::map(not_thread_safe{}, v);
+  REQUIRE(out.size() == 64);
+  CHECK(out[63] == 63);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 0);
+  if (be::runtime_profile().cores > 1) CHECK(be::statistics()[be::executor_kind::process_pool].calls == 1);
+  auto f = be::submit(not_thread_safe{}, 7);
+  CHECK(f.get() == 7);
+  be::for_each(not_thread_safe{}, v);
+}

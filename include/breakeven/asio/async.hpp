@@ -10,7 +10,7 @@
 // runs on the thread that finished the work. It is never invoked inside the initiating call.
 //
 // Where the work runs. As breakeven::map decides, by cost: past break-even on the pool the
-// plan picks; below it, the whole batch inline in the initiating call when it costs less
+// plan picks (a process pool's bulk call driven from a thread-pool worker); below it, the whole batch inline in the initiating call when it costs less
 // than handing it to a worker and back (async_inline_budget_ns), otherwise on one pool
 // worker, so that the caller's thread (an event loop) is not held. An executor can be
 // named per call instead. A pool's worker runs the bulk call as its caller: on a pool of
@@ -376,7 +376,7 @@ struct submit_work {
 };
 
 // Where a cost-chosen asynchronous operation runs.
-enum class async_route : std::uint8_t { inline_run, one_worker, pool };
+enum class async_route : std::uint8_t { inline_run, one_worker, pool, processes };
 
 struct async_plan {
   async_route route = async_route::inline_run;
@@ -393,6 +393,10 @@ async_plan plan_async(std::size_t n, const call_options& o) {
   bool full = false;
   const plan p = plan_call<Op, P>(n, o, full);
   if (full && debug_enabled()) log_plan(p, kt::name);
+  if constexpr (admits_v<process_pool, Op>) {
+    if ((full && p.kind == executor_kind::process_pool) || !detail::in_process_admits<Op, false>())
+      return {async_route::processes, p.schedule()};
+  }
   if constexpr (!admits_v<thread_pool, Op>) {
     return {};
   } else {
@@ -429,6 +433,12 @@ namespace detail {
 template <template <class, class> class Work, class Op, class State>
 void launch_planned(const async_plan& ap, std::shared_ptr<State> st, const Op& op, std::vector<input_t<Op>> in) {
   auto& reg = executor_registry::instance();
+  if constexpr (admits_v<process_pool, Op>) {
+    if (ap.route == async_route::processes) {  // driven from a worker of the thread pool
+      launch_on(reg.threads(), std::move(st), Work<Op, process_pool>{op, std::move(in), &reg.processes(), ap.sched});
+      return;
+    }
+  }
   if constexpr (admits_v<thread_pool, Op>) {
     if (ap.route != async_route::inline_run) {
       thread_pool& pool = reg.threads();
@@ -436,7 +446,8 @@ void launch_planned(const async_plan& ap, std::shared_ptr<State> st, const Op& o
       return;
     }
   }
-  launch_inline(st, Work<Op, sequential_executor>{op, std::move(in), &reg.sequential(), schedule{}});
+  if constexpr (admits_v<sequential_executor, Op>)
+    launch_inline(st, Work<Op, sequential_executor>{op, std::move(in), &reg.sequential(), schedule{}});
 }
 
 // The items of an operation, owned by it: a std::vector of the input type passed as an
@@ -498,6 +509,13 @@ struct submit_initiation {
   void operator()(Handler&& handler, input_t<Op> item) const {
     auto st = std::make_shared<submit_state_t<Op, std::decay_t<Handler>>>(std::forward<Handler>(handler));
     const async_plan ap = plan_async<Op, P>(1, options);
+    auto& reg = executor_registry::instance();
+    if constexpr (admits_v<process_pool, Op>) {
+      if (ap.route == async_route::processes) {
+        launch_on(reg.threads(), std::move(st), submit_work<Op, process_pool>{op, std::move(item), &reg.processes()});
+        return;
+      }
+    }
     if constexpr (admits_v<thread_pool, Op>) {
       if (ap.route != async_route::inline_run) {
         thread_pool& pool = executor_registry::instance().threads();
@@ -505,7 +523,8 @@ struct submit_initiation {
         return;
       }
     }
-    launch_inline(st, submit_work<Op, sequential_executor>{op, std::move(item), &executor_registry::instance().sequential()});
+    if constexpr (admits_v<sequential_executor, Op>)
+      launch_inline(st, submit_work<Op, sequential_executor>{op, std::move(item), &reg.sequential()});
   }
 };
 

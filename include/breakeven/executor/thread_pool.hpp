@@ -165,7 +165,9 @@ struct call_task final : pool_task {
   void run() noexcept override { f(); }
 };
 
-enum worker_state : std::uint32_t { spinning, busy, parked };
+// spinning: idle and polling; busy: running work; parked: asleep on its bell; waking: rung
+// and not yet running (nobody rings it twice).
+enum worker_state : std::uint32_t { spinning, busy, parked, waking };
 
 // What one worker shares with callers: its own cache line, polled while it spins.
 struct alignas(cache_line) worker_slot {
@@ -237,7 +239,7 @@ class thread_pool {
   /// True when no worker is asleep: a call now pays no wake-up (the decision's wake term).
   bool spinning() const noexcept {
     for (unsigned w = 0; w < workers_; ++w)
-      if (slots_[w].state.load(std::memory_order_relaxed) == detail::parked) return false;
+      if (slots_[w].state.load(std::memory_order_relaxed) >= detail::parked) return false;
     return true;
   }
 
@@ -420,7 +422,7 @@ class thread_pool {
         tickets[posted] = {&job, posted + 1};
         detail::bulk_ticket* expected = nullptr;
         if (!slot.mailbox.compare_exchange_strong(expected, &tickets[posted], std::memory_order_seq_cst)) continue;
-        if (slot.state.load(std::memory_order_seq_cst) == detail::parked) ring(slot);
+        wake(slot);
         slot_of[posted++] = w;
       }
     }
@@ -440,6 +442,12 @@ class thread_pool {
       }
       done_waiters_.fetch_sub(1, std::memory_order_relaxed);
     }
+  }
+
+  // Rings a parked worker's bell, once: a worker already rung is on its way.
+  void wake(detail::worker_slot& slot) noexcept {
+    std::uint32_t expected = detail::parked;
+    if (slot.state.compare_exchange_strong(expected, detail::waking, std::memory_order_seq_cst)) ring(slot);
   }
 
   void ring(detail::worker_slot& slot) noexcept {
@@ -469,15 +477,20 @@ class thread_pool {
     return task;
   }
 
-  // Queued work and no worker polling: wake one sleeping worker.
+  // Queued work and no worker polling or on its way: wake one sleeping worker.
   void notify_queue() noexcept {
-    detail::worker_slot* sleeper = nullptr;
     for (unsigned w = 0; w < workers_; ++w) {
       const auto st = slots_[w].state.load(std::memory_order_seq_cst);
-      if (st == detail::spinning) return;
-      if (st == detail::parked && sleeper == nullptr) sleeper = &slots_[w];
+      if (st == detail::spinning || st == detail::waking) return;
     }
-    if (sleeper != nullptr) ring(*sleeper);
+    for (unsigned w = 0; w < workers_; ++w) {
+      std::uint32_t st = detail::parked;
+      if (slots_[w].state.compare_exchange_strong(st, detail::waking, std::memory_order_seq_cst)) {
+        ring(slots_[w]);
+        return;
+      }
+      if (st == detail::spinning || st == detail::waking) return;
+    }
   }
 
   void work(detail::worker_slot& slot) noexcept {
@@ -493,12 +506,14 @@ class thread_pool {
           const std::uint64_t ran = job.run_lane(job, t->lane);
           slot.chunks.fetch_add(ran, std::memory_order_relaxed);
           slot.handoffs.fetch_add(1, std::memory_order_relaxed);
+          // Spinning again before the caller can see `done`: its next call, back to back,
+          // must find this worker polling, not busy.
+          slot.state.store(detail::spinning, std::memory_order_relaxed);
           job.done.fetch_add(1, std::memory_order_seq_cst);  // the last touch of `job`
           if (done_waiters_.load(std::memory_order_seq_cst) != 0) {
             done_epoch_.fetch_add(1, std::memory_order_seq_cst);
             done_epoch_.notify_all();
           }
-          slot.state.store(detail::spinning, std::memory_order_relaxed);
           timer.restart();
         }
         continue;  // taken, or taken back by its caller
@@ -527,7 +542,7 @@ class thread_pool {
   }
 
   // Sleeps until rung, unless work or the stop request arrived meanwhile. Either the
-  // re-check below sees what a caller posted, or the caller sees `parked` and rings.
+  // re-check below sees what a caller posted, or the caller sees `parked` and wakes it.
   void park(detail::worker_slot& slot) noexcept {
     slot.state.store(detail::parked, std::memory_order_seq_cst);
     const std::uint32_t bell = slot.bell.load(std::memory_order_seq_cst);
