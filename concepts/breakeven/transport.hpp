@@ -4,12 +4,17 @@
 // std::optional / std::pair / std::tuple of transportables. Other types opt in by
 // specializing `enable_transport<T>` to true and providing a `transport<T>` codec
 // (see <breakeven/ipc/codec.hpp>); aggregates described with Boost.Hana are enabled there.
+// Pointers and the trivially copyable types that only refer to memory (string_view, span,
+// reference_wrapper) are not transportable: in another process they would point nowhere.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -31,6 +36,12 @@ struct element_transportable : std::bool_constant<enable_transport<std::remove_c
 template <class T>
 struct transportable_impl : std::bool_constant<std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
                                                !std::is_member_pointer_v<T>> {};
+template <class C, class Tr>
+struct transportable_impl<std::basic_string_view<C, Tr>> : std::false_type {};
+template <class T, std::size_t N>
+struct transportable_impl<std::span<T, N>> : std::false_type {};
+template <class T>
+struct transportable_impl<std::reference_wrapper<T>> : std::false_type {};
 template <class C, class Tr, class A>
 struct transportable_impl<std::basic_string<C, Tr, A>> : std::bool_constant<std::is_trivially_copyable_v<C>> {};
 template <class T, class A>

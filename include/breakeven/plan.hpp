@@ -31,6 +31,7 @@ enum class refusal : std::uint8_t {
 enum class reason_code : std::uint8_t {
   disabled,          ///< step 0: parallelism disabled
   forced,            ///< an executor was forced by the caller or the environment
+  forced_refused,    ///< the forced executor cannot take this kernel: decided normally
   cost_unknown,      ///< the cost is unknown: measure before deciding
   io_bound,          ///< step 1: I/O-bound, threads or nothing
   not_thread_safe,   ///< step 3: thread pool inadmissible
@@ -41,7 +42,7 @@ enum class reason_code : std::uint8_t {
   payload_shm,       ///< step 4: payload per task above the shared-memory crossover
   payload_pipe,      ///< step 4: payload per task below the crossover
   sink_writer,       ///< step 5: a shared sink gets one batched writer
-  variance_high,     ///< step 6: small chunks, dynamic claiming
+  variance_high,     ///< step 6: small chunks, dynamic claiming (b: 1 for high, 0 for medium)
   variance_low,      ///< step 6: large chunks to amortise dispatch
   latency_first,     ///< step 7: latency-first cuts smaller tasks
   chosen,            ///< the verdict
@@ -122,6 +123,10 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
   switch (r.code) {
     case reason_code::disabled: s += "parallelism disabled -> sequential"; break;
     case reason_code::forced: (s += "forced: ") += to_string(r.kind); break;
+    case reason_code::forced_refused:
+      ((s += "forced ") += to_string(r.kind)) += " refused: ";
+      s += to_string(p.of(r.kind).why_not);
+      break;
     case reason_code::cost_unknown: s += "cost unknown -> measure first items before deciding"; break;
     case reason_code::io_bound: s += "I/O-bound -> threads or sequential, never processes"; break;
     case reason_code::not_thread_safe: s += "not thread-safe -> thread pool inadmissible"; break;
@@ -149,7 +154,8 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
       break;
     case reason_code::sink_writer: s += "shared sink -> one batched writer, bounded queue"; break;
     case reason_code::variance_high:
-      (s += "high variance -> dynamic chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
+      (s += r.b > 0 ? "high" : "medium") += " variance -> dynamic chunks of ";
+      s.append_uint(static_cast<std::uint64_t>(r.a));
       break;
     case reason_code::variance_low:
       (s += "low variance -> static chunks of ").append_uint(static_cast<std::uint64_t>(r.a));

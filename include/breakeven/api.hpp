@@ -1,0 +1,208 @@
+// breakeven/api.hpp - map, for_each and submit over ranges, with the executor chosen by
+// cost: at compile time where the batch size is in the type, by the same decision tree at
+// run time otherwise. An executor can be named per call instead.
+#pragma once
+
+#include <breakeven/operation.hpp>
+#include <breakeven/runtime.hpp>
+#include <breakeven/select.hpp>
+
+#include <range/v3/range/access.hpp>
+#include <range/v3/range/concepts.hpp>
+#include <range/v3/range/conversion.hpp>
+#include <range/v3/range/primitives.hpp>
+
+#include <chrono>
+#include <future>
+#include <iterator>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace breakeven {
+namespace detail {
+
+template <class R>
+concept indexable_range = ranges::random_access_range<R> && ranges::sized_range<R>;
+
+template <class Op, class R>
+consteval bool check_items() {
+  static_assert(ranges::input_range<R>, "breakeven: 'items' must be a range (std::vector, std::array, std::span, a range-v3 view...)");
+  if constexpr (ranges::input_range<R>) {
+    static_assert(std::is_convertible_v<ranges::range_reference_t<R>, const input_t<Op>&>,
+                  "breakeven: the items of the range do not convert to the kernel's input_type");
+  }
+  return true;
+}
+
+// Runs `body(executor, schedule)` on the executor the plan names; returns the kind that ran.
+// decide() never names a kind the kernel's traits or this program exclude, so the
+// sequential fallback only guards against a plan built elsewhere.
+template <class Op, class Body>
+executor_kind on_executor(const plan& p, Body&& body) {
+  auto& reg = executor_registry::instance();
+  const schedule sched = p.schedule();
+  switch (p.kind) {
+    case executor_kind::thread_pool:
+      if constexpr (admits_v<thread_pool, Op>) {
+        body(reg.threads(), sched);
+        return executor_kind::thread_pool;
+      }
+      break;
+    case executor_kind::process_pool:
+      if constexpr (admits_v<process_pool, Op>) {
+        body(reg.processes(), sched);
+        return executor_kind::process_pool;
+      }
+      break;
+    default:
+      break;
+  }
+  if (p.kind != executor_kind::sequential)
+    std::fprintf(stderr, "breakeven: %s cannot run this kernel; running sequentially\n",
+                 std::string(to_string(p.kind)).c_str());
+  body(reg.sequential(), sched);
+  return executor_kind::sequential;
+}
+
+// Plans, logs, times and records one bulk call; `body(executor, schedule)` does the work.
+template <class Op, profile_source P, std::size_t StaticN = 0, class Body>
+void run_bulk(std::size_t n, const call_options& o, Body&& body) {
+  bool full = false;
+  plan p = plan_call<Op, P, StaticN>(n, o, full);
+  if (full && debug_enabled()) detail::log_plan(p, kernel_traits<Op>::name);
+  const auto t0 = std::chrono::steady_clock::now();
+  executor_kind ran = executor_kind::sequential;
+  if (!full) body(executor_registry::instance().sequential(), schedule{});
+  else ran = on_executor<Op>(p, body);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  record_call(ran, n, static_cast<std::uint64_t>(ns));
+}
+
+// Calls `f(indexable range)`, materializing ranges that cannot be indexed.
+template <class R, class F>
+decltype(auto) with_indexable(R&& items, F&& f) {
+  if constexpr (indexable_range<R>) {
+    return f(items);
+  } else {
+    auto v = ranges::to<std::vector<ranges::range_value_t<R>>>(items);
+    return f(v);
+  }
+}
+
+}  // namespace detail
+
+/// Applies a kernel to every item of a range; the results come back in input order.
+template <profile_source P = default_profile>
+struct map_fn {
+  /// Returns a std::vector of the results, the executor chosen by cost.
+  template <class Op, class R>
+  auto operator()(const Op& op, R&& items, const call_options& o = {}) const {
+    static_assert(check_operation<Op>());
+    static_assert(detail::check_items<Op, R>());
+    static_assert(!std::is_void_v<output_t<Op>>,
+                  "breakeven::map requires a kernel with an output_type; use breakeven::for_each");
+    static_assert(std::is_default_constructible_v<output_t<Op>>,
+                  "breakeven::map into a new vector needs a default-constructible output_type; "
+                  "pass an output iterator instead");
+    return detail::with_indexable(items, [&](auto& in) {
+      std::vector<output_t<Op>> out(ranges::size(in));
+      detail::run_bulk<Op, P, static_batch_v<R>>(out.size(), o,
+                                                [&](auto& ex, const schedule& s) { ex.bulk_map(op, in, out.begin(), s); });
+      return out;
+    });
+  }
+
+  /// Writes the results through `out` (random-access: written in place; otherwise in order
+  /// after the batch completes); returns the iterator past the last result.
+  template <class Op, class R, std::output_iterator<output_t<Op>> Out>
+  Out operator()(const Op& op, R&& items, Out out, const call_options& o = {}) const {
+    static_assert(check_operation<Op>());
+    static_assert(detail::check_items<Op, R>());
+    if constexpr (std::random_access_iterator<Out>) {
+      return detail::with_indexable(items, [&](auto& in) {
+        const auto n = ranges::size(in);
+        detail::run_bulk<Op, P, static_batch_v<R>>(n, o, [&](auto& ex, const schedule& s) { ex.bulk_map(op, in, out, s); });
+        return out + static_cast<std::iter_difference_t<Out>>(n);
+      });
+    } else {
+      for (auto& r : (*this)(op, items, o)) *out++ = std::move(r);
+      return out;
+    }
+  }
+
+  /// Runs on the executor given, whatever the plan would say.
+  template <class Op, class R, executor E>
+  auto operator()(const Op& op, R&& items, E& ex) const {
+    static_assert(check_operation<Op>());
+    static_assert(detail::check_items<Op, R>());
+    static_assert(admits_v<E, Op>, "breakeven::map: this executor does not admit the kernel (see its traits)");
+    return detail::with_indexable(items, [&](auto& in) {
+      std::vector<output_t<Op>> out(ranges::size(in));
+      const auto t0 = std::chrono::steady_clock::now();
+      ex.bulk_map(op, in, out.begin(), schedule{});
+      record_call(E::kind, out.size(),
+                  static_cast<std::uint64_t>((std::chrono::steady_clock::now() - t0).count()));
+      return out;
+    });
+  }
+};
+
+/// Applies a kernel to every item for its effects (outputs, if any, are discarded).
+template <profile_source P = default_profile>
+struct for_each_fn {
+  template <class Op, class R>
+  void operator()(const Op& op, R&& items, const call_options& o = {}) const {
+    static_assert(check_operation<Op>());
+    static_assert(detail::check_items<Op, R>());
+    detail::with_indexable(items, [&](auto& in) {
+      detail::run_bulk<Op, P, static_batch_v<R>>(ranges::size(in), o, [&](auto& ex, const schedule& s) {
+        if constexpr (requires { ex.bulk_for_each(op, in, s); }) {
+          ex.bulk_for_each(op, in, s);
+        } else if constexpr (std::is_void_v<output_t<Op>>) {
+          ex.bulk_map(op, in, static_cast<void*>(nullptr), s);  // no outputs to write
+        } else {  // an executor that always returns outputs: discard them
+          std::vector<output_t<Op>> discarded(ranges::size(in));
+          ex.bulk_map(op, in, discarded.begin(), s);
+        }
+      });
+      return 0;
+    });
+  }
+};
+
+/// Runs a kernel on one item and returns a std::future of its result. When the plan for
+/// one item is sequential (a cheap kernel), the item runs inline and the future is ready.
+template <profile_source P = default_profile>
+struct submit_fn {
+  template <class Op>
+  std::future<output_t<Op>> operator()(const Op& op, input_t<Op> item, const call_options& o = {}) const {
+    static_assert(check_operation<Op>());
+    bool full = false;
+    const plan p = plan_call<Op, P>(1, o, full);
+    if (full && debug_enabled()) detail::log_plan(p, kernel_traits<Op>::name);
+    std::future<output_t<Op>> f;
+    executor_kind ran = executor_kind::sequential;
+    if (!full) f = executor_registry::instance().sequential().submit(op, std::move(item));
+    else ran = detail::on_executor<Op>(p, [&](auto& ex, const schedule&) { f = ex.submit(op, std::move(item)); });
+    record_call(ran, 1, 0);
+    return f;
+  }
+};
+
+/// `breakeven::map(op, items)`: results in input order, the executor chosen by cost.
+inline constexpr map_fn<> map{};
+/// `breakeven::for_each(op, items)`: the kernel's effects, the executor chosen by cost.
+inline constexpr for_each_fn<> for_each{};
+/// `breakeven::submit(op, item)`: a std::future of one result.
+inline constexpr submit_fn<> submit{};
+
+/// The same entry points with a profile other than the build's default.
+template <profile_source P>
+inline constexpr map_fn<P> map_with{};
+template <profile_source P>
+inline constexpr for_each_fn<P> for_each_with{};
+template <profile_source P>
+inline constexpr submit_fn<P> submit_with{};
+
+}  // namespace breakeven

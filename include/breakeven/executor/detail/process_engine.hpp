@@ -1,0 +1,880 @@
+// breakeven/executor/detail/process_engine.hpp - the untyped machinery of process_pool:
+// worker processes, their rings, the reactor thread that collects results and deaths, and
+// the rules that make every task end in exactly one value or one error.
+//
+// Threads: any thread submits; a submitted task goes straight into an idle worker's ring
+// (the most recently idle one, which is likely still spinning) or waits in a queue. One
+// reactor thread per pool reads every response ring, completes tasks, hands queued tasks
+// to workers as they free up, enforces timeouts and replaces workers that end. While
+// tasks are in flight it spins on the rings for the spin budget; otherwise it sleeps in
+// epoll on the workers' sockets (a worker writes one byte there when the reactor sleeps),
+// the fork server's connection (exit notices) or pidfds (spawned workers), and an eventfd.
+#pragma once
+
+#include <breakeven/ipc/entry.hpp>
+#include <breakeven/ipc/errors.hpp>
+#include <breakeven/ipc/exceptions.hpp>
+#include <breakeven/ipc/fork_server.hpp>
+#include <breakeven/ipc/frame.hpp>
+#include <breakeven/ipc/ring.hpp>
+#include <breakeven/ipc/runtime.hpp>
+#include <breakeven/ipc/worker.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+namespace breakeven {
+
+/// A function run once in every worker before its first task (the seeds' `initializer`,
+/// `initargs`): make one with make_initializer<&fn>(args...).
+struct worker_initializer {
+  std::uint64_t hash = 0;
+  std::uint64_t address = 0;
+  std::vector<std::byte> args;
+  explicit operator bool() const noexcept { return hash != 0; }
+};
+
+/// An initializer calling `Fn(args...)` in each worker; `Fn` returns void or an int status
+/// (nonzero fails the worker), its parameters are transportable.
+template <auto Fn, class... Args>
+worker_initializer make_initializer(const Args&... args) {
+  ipc::start_message m = ipc::start_message::make<Fn>(args...);
+  worker_initializer init;
+  init.hash = ipc::function_entry<Fn>::reg.hash;
+  init.address = ipc::function_entry<Fn>::reg.address();
+  init.args.assign(m.bytes.begin() + 2 * sizeof(std::uint64_t), m.bytes.end());
+  if (!m.fds.empty()) throw std::invalid_argument("breakeven: an initializer's arguments cannot carry descriptors");
+  return init;
+}
+
+/// How a process_pool is made.
+struct process_pool_options {
+  unsigned workers = 0;                               ///< 0: the machine's hardware threads
+  start_method method = start_method::fork_server;    ///< how workers are started
+  std::uint64_t max_tasks_per_child = 0;              ///< replace a worker after this many tasks (0: never)
+  std::chrono::milliseconds task_timeout{0};          ///< kill a worker whose task runs longer (0: no limit)
+  worker_initializer initializer{};                   ///< run once in every worker
+  std::size_t ring_bytes = std::size_t{256} << 10;    ///< each direction's shared ring per worker
+  std::chrono::microseconds spin{50};                 ///< how long a waiting side spins before it sleeps
+  std::size_t max_frame_bytes = ipc::default_max_payload;  ///< the largest result a worker may send
+};
+
+/// What a pool has done so far.
+struct process_pool_stats {
+  std::uint64_t tasks_completed = 0;   ///< ended in a value
+  std::uint64_t tasks_failed = 0;      ///< ended in an error (exception, death, timeout, shutdown)
+  std::uint64_t workers_started = 0;   ///< worker processes started, replacements included
+  std::uint64_t workers_lost = 0;      ///< workers that ended unasked (signal, exit, timeout kill)
+  std::uint64_t workers_recycled = 0;  ///< workers that ended after max_tasks_per_child
+  std::uint64_t timeouts = 0;          ///< tasks killed by their timeout
+};
+
+namespace detail {
+
+/// One task as the engine sees it: an encoded request and what to do with the answer.
+class process_task {
+ public:
+  virtual ~process_task() = default;
+  /// The result payload arrived: decode it, without making it visible yet. May throw
+  /// (then fail() follows). Runs on whichever thread reads the worker's ring.
+  virtual void complete(ipc::reader& payload) = 0;
+  /// Makes the decoded value visible (sets the future, marks the chunk done). The pool's
+  /// statistics already count the task when this runs.
+  virtual void publish() noexcept = 0;
+  /// The task failed; called at most once, instead of publish().
+  virtual void fail(std::exception_ptr e) noexcept = 0;
+
+  std::vector<std::byte> request;         ///< the whole task frame
+  std::uint64_t id = 0;
+  std::chrono::milliseconds timeout{0};   ///< 0: the pool's
+  std::string_view kernel_name;           ///< for errors about the kernel (static storage)
+};
+using task_ptr = std::unique_ptr<process_task>;
+
+class process_engine {
+ public:
+  explicit process_engine(const process_pool_options& o)
+      : opt_(o), capacity_(ipc::duplex_mapping::round_capacity(o.ring_bytes)) {
+    if (opt_.workers == 0) opt_.workers = std::max(1u, std::thread::hardware_concurrency());
+    epoll_ = ipc::checked_fd(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1");
+    wake_ = ipc::checked_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd");
+    watch(wake_.get(), key(source::wake, 0));
+    if (opt_.method == start_method::fork) link_ = ipc::start_private_server();
+    else if (opt_.method == start_method::fork_server) link_ = ipc::server_link(ipc::connect_fork_server(), -1);
+    if (link_) watch(link_.fd(), key(source::server, 0));
+    workers_.reserve(opt_.workers);
+    for (unsigned i = 0; i < opt_.workers; ++i) workers_.push_back(std::make_unique<worker>(i));
+    try {
+      for (auto& w : workers_) start_worker(*w);
+    } catch (...) {
+      abandon_start();
+      throw;
+    }
+    reactor_ = std::thread([this] { reactor_main(); });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return broken_ || ready_count_locked() == workers_.size(); });
+    if (broken_) {
+      const std::exception_ptr e = broken_;
+      lock.unlock();
+      shutdown();
+      std::rethrow_exception(e);
+    }
+  }
+
+  process_engine(const process_engine&) = delete;
+  process_engine& operator=(const process_engine&) = delete;
+  ~process_engine() { shutdown(); }
+
+  unsigned workers() const noexcept { return opt_.workers; }
+  start_method method() const noexcept { return opt_.method; }
+  const process_pool_options& options() const noexcept { return opt_; }
+
+  /// Queues a task, or hands it straight to an idle worker. Throws pool_closed when the
+  /// pool takes no more work, or the error that broke it.
+  ///
+  /// `eager`: when the task goes straight to a worker that is still spinning, the
+  /// submitting thread itself reads that worker's answer for up to this long, so that a
+  /// short task's future is ready on return (no hand-over through the reactor thread and no
+  /// sleeping get()). The typed layer sets it from the kernel's declared cost.
+  void submit(task_ptr t, std::chrono::nanoseconds eager = {}) {
+    bool poke = false;
+    worker* direct = nullptr;
+    std::uint64_t id = 0;
+    // Announced before the task reaches a worker, so that a spinning reactor steps aside.
+    const eager_mark mark(eager.count() > 0 ? &eager_ : nullptr);
+    {
+      std::lock_guard lock(mu_);
+      if (broken_) std::rethrow_exception(broken_);
+      if (closed_) throw pool_closed("breakeven: the process pool is closed");
+      id = t->id = ++next_id_;
+      ipc::set_frame_id(t->request, 0, t->id);
+      ++outstanding_;
+      if (!idle_.empty()) {
+        worker& w = *workers_[idle_.back()];
+        idle_.pop_back();
+        dispatch_locked(w, std::move(t));
+        poke = w.deadline != no_deadline || !w.sent_all;
+        direct = &w;
+      } else {
+        pending_.push_back(std::move(t));
+      }
+    }
+    if (poke) poke_reactor();
+    if (direct != nullptr && eager.count() > 0 && warm(*direct)) await_answer(*direct, id, eager);
+  }
+
+
+  /// No more submissions; work already submitted still runs.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+
+  /// Kills the workers and fails every unfinished task with pool_closed.
+  void terminate() {
+    std::deque<task_ptr> dropped;
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      terminating_ = true;
+      dropped.swap(pending_);
+      for (auto& w : workers_)
+        if (w->st == state::busy) kill_locked(*w);
+    }
+    for (task_ptr& t : dropped) finish_failed(*t, std::make_exception_ptr(pool_closed("breakeven: the process pool was terminated")));
+  }
+
+  /// Closes, waits for every submitted task to end, stops the workers and reaps them.
+  void shutdown() noexcept {
+    std::unique_lock lock(mu_);
+    if (stopped_) return;
+    closed_ = true;
+    cv_.wait(lock, [&] { return outstanding_ == 0; });
+    stopping_ = true;
+    for (auto& w : workers_)
+      if (w->st == state::idle || w->st == state::starting) send_shutdown_locked(*w);
+    idle_.clear();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    if (!cv_.wait_until(lock, give_up, [&] { return all_vacant_locked(); })) {
+      for (auto& w : workers_)
+        if (w->st != state::vacant) kill_locked(*w);
+      cv_.wait(lock, [&] { return all_vacant_locked(); });
+    }
+    stopped_ = true;
+    lock.unlock();
+    if (reactor_.joinable()) {
+      stop_reactor_.store(true);
+      poke_reactor();
+      reactor_.join();
+    }
+    link_.close();
+  }
+
+  process_pool_stats stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
+  /// Counts task endings; as_completed waits on it.
+  std::uint64_t completion_epoch() const noexcept { return epoch_.load(std::memory_order_acquire); }
+  /// Waits until the completion epoch moves past `seen` (or `limit` passes).
+  void wait_completion(std::uint64_t seen, std::chrono::milliseconds limit) {
+    std::unique_lock lock(epoch_mu_);
+    epoch_cv_.wait_for(lock, limit, [&] { return epoch_.load(std::memory_order_acquire) != seen; });
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static constexpr clock::time_point no_deadline = clock::time_point::max();
+  static constexpr int max_start_failures = 3;
+
+  enum class state : std::uint8_t { vacant, starting, idle, busy, retiring, exiting };
+  enum class source : std::uint32_t { wake, server, sock, pidfd };
+  static std::uint64_t key(source s, std::uint32_t index) noexcept {
+    return (std::uint64_t{static_cast<std::uint32_t>(s)} << 32) | index;
+  }
+
+  struct worker {
+    explicit worker(unsigned i) : index(i) {}
+    unsigned index;
+    // Guarded by mu_.
+    state st = state::vacant;
+    task_ptr task;
+    std::size_t sent = 0;
+    bool sent_all = true;
+    clock::time_point dispatched{};
+    clock::time_point deadline = no_deadline;
+    std::chrono::milliseconds limit{0};
+    std::uint64_t done = 0;
+    bool timed_out = false;
+    bool doomed = false;       // killed by the pool: takes no more work
+    std::exception_ptr fault;  // why the pool killed it (a protocol error)
+    // Set by the thread that starts the worker, read by the reactor; the ring views are
+    // also used by submitters, under mu_.
+    pid_t pid = -1;
+    ipc::unique_fd pidfd, sock;
+    ipc::duplex_mapping map;
+    ipc::ring req, resp;
+    std::unique_ptr<ipc::frame_decoder> decoder;
+    std::atomic<std::int64_t> last_active{0};  // when it last answered (steady clock, ns)
+    std::atomic<std::uint64_t> last_done{0};   // the id of the last task it ended
+    // Guarded by poll_mu_ (the right to read the response rings and handle events).
+    bool live = false;     // has a process whose rings are read
+    bool corrupt = false;  // its stream failed validation: not read any more
+    bool sock_eof = false;
+  };
+
+  // ---- starting and stopping workers -------------------------------------------------
+
+  void watch(int fd, std::uint64_t k) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = k;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) ipc::throw_errno("epoll_ctl");
+  }
+  void unwatch(int fd) noexcept {
+    if (fd >= 0) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  }
+
+  void start_worker(worker& w) {
+    auto ends = ipc::socket_pair(SOCK_STREAM);
+    ipc::unique_fd mine = std::move(ends.first), theirs = std::move(ends.second);
+    ipc::unique_fd memfd;
+    ipc::duplex_mapping map = ipc::duplex_mapping::create(capacity_, memfd);
+    ipc::worker_config cfg;
+    cfg.ring_capacity = capacity_;
+    cfg.spin_ns = static_cast<std::uint32_t>(std::chrono::nanoseconds(opt_.spin).count());
+    cfg.max_tasks = opt_.max_tasks_per_child;
+    cfg.max_payload = opt_.max_frame_bytes;
+    cfg.init_hash = opt_.initializer.hash;
+    cfg.init_address = opt_.initializer.address;
+    cfg.init_args = opt_.initializer.args;
+    const ipc::start_message m = ipc::start_message::for_entry(ipc::worker_registration, [&](ipc::writer& wr) {
+      ipc::encode(wr, cfg);
+      wr.put(wr.attach_fd(theirs.get()));
+      wr.put(wr.attach_fd(memfd.get()));
+    });
+    ipc::started_child c = start_child(m);
+    theirs.reset();
+    memfd.reset();
+    ::fcntl(mine.get(), F_SETFL, O_NONBLOCK);
+    {
+      std::lock_guard lock(mu_);
+      w.pid = c.pid;
+      w.pidfd = std::move(c.pidfd);
+      w.sock = std::move(mine);
+      w.map = std::move(map);
+      w.req = w.map.request();
+      w.resp = w.map.response();
+      w.decoder = std::make_unique<ipc::frame_decoder>(
+          ipc::frame_types({ipc::frame_type::hello, ipc::frame_type::result, ipc::frame_type::error, ipc::frame_type::fatal}),
+          opt_.max_frame_bytes);
+      w.st = state::starting;
+      w.done = 0;
+      w.timed_out = false;
+      w.doomed = false;
+      w.fault = nullptr;
+      w.live = true;
+      w.corrupt = false;
+      w.sock_eof = false;
+      ++stats_.workers_started;
+    }
+    watch(w.sock.get(), key(source::sock, w.index));
+    if (opt_.method == start_method::spawn && w.pidfd) watch(w.pidfd.get(), key(source::pidfd, w.index));
+  }
+
+  ipc::started_child start_child(const ipc::start_message& m) {
+    if (opt_.method == start_method::spawn) return ipc::spawn_child(m);
+    try {
+      return link_.fork(m);
+    } catch (const std::exception&) {
+      if (opt_.method != start_method::fork_server) throw;
+      // The shared server went away: connect again (which starts a new one) and retry once.
+      unwatch(link_.fd());
+      link_ = ipc::server_link(ipc::connect_fork_server(), -1);
+      watch(link_.fd(), key(source::server, 0));
+      return link_.fork(m);
+    }
+  }
+
+  // The constructor failed half-way: kill what started and reap it.
+  void abandon_start() noexcept {
+    for (auto& w : workers_) {
+      if (!w->live) continue;
+      if (w->pidfd) ipc::signal_pidfd(w->pidfd.get(), SIGKILL);
+      else if (w->pid > 0) ::kill(w->pid, SIGKILL);
+      if (opt_.method == start_method::spawn) {
+        ipc::exit_status s;
+        ipc::reap_pidfd(w->pidfd.get(), s, true);
+      } else {
+        (void)link_.wait_exit(w->pid);
+      }
+      w->live = false;
+    }
+    link_.close();
+  }
+
+  void kill_locked(worker& w) noexcept {
+    w.doomed = true;
+    if (w.pidfd) ipc::signal_pidfd(w.pidfd.get(), SIGKILL);
+    else if (w.pid > 0) ::kill(w.pid, SIGKILL);
+  }
+
+  void send_shutdown_locked(worker& w) {
+    std::vector<std::byte> f;
+    const std::size_t at = ipc::begin_frame(f, ipc::frame_type::shutdown, 0);
+    ipc::finish_frame(f, at);
+    if (w.st == state::idle && w.req.writable() >= f.size()) {
+      w.req.write_some(f);
+      if (w.req.consumer_needs_wake()) ipc::futex_wake(&w.req.control().head);
+      w.st = state::exiting;
+    } else if (w.st == state::starting) {
+      w.st = state::exiting;  // told at hello
+    } else {
+      kill_locked(w);
+    }
+  }
+
+  std::size_t ready_count_locked() const noexcept {
+    std::size_t n = 0;
+    for (const auto& w : workers_) n += w->st == state::idle || w->st == state::busy;
+    return n;
+  }
+  bool all_vacant_locked() const noexcept {
+    for (const auto& w : workers_)
+      if (w->st != state::vacant) return false;
+    return true;
+  }
+
+  // ---- dispatch ----------------------------------------------------------------------
+
+  void dispatch_locked(worker& w, task_ptr t) {
+    w.task = std::move(t);
+    w.st = state::busy;
+    w.sent = 0;
+    w.sent_all = false;
+    w.dispatched = clock::now();
+    w.limit = w.task->timeout.count() != 0 ? w.task->timeout : opt_.task_timeout;
+    w.deadline = w.limit.count() != 0 ? w.dispatched + w.limit : no_deadline;
+    if (w.deadline != no_deadline) ++deadlines_;
+    ++in_flight_;
+    write_locked(w);
+  }
+
+  // Writes as much of the worker's request as fits; the rest follows as the worker reads.
+  void write_locked(worker& w) {
+    std::vector<std::byte>& r = w.task->request;
+    w.sent += w.req.write_some(std::span<const std::byte>(r).subspan(w.sent));
+    if (w.req.consumer_needs_wake()) ipc::futex_wake(&w.req.control().head);
+    if (w.sent == r.size()) {
+      w.sent_all = true;
+      std::vector<std::byte>().swap(r);  // the worker has the bytes now
+    } else {
+      // Ask the worker for a byte on the socket once it makes room, in case we sleep.
+      w.req.control().producer_parked.store(1, std::memory_order_seq_cst);
+      ++partial_;
+    }
+  }
+
+  bool flush_partial_writes() {
+    if (partial_.load(std::memory_order_relaxed) == 0) return false;
+    bool progressed = false;
+    std::lock_guard lock(mu_);
+    for (auto& wp : workers_) {
+      worker& w = *wp;
+      if (w.st != state::busy || w.sent_all) continue;
+      const std::size_t before = w.sent;
+      --partial_;
+      write_locked(w);
+      progressed = progressed || w.sent != before;
+    }
+    return progressed;
+  }
+
+  // ---- the reactor -------------------------------------------------------------------
+
+  // Counts a submitter reading its own answer while it lives.
+  struct eager_mark {
+    std::atomic<int>* n;
+    explicit eager_mark(std::atomic<int>* c) noexcept : n(c) {
+      if (n != nullptr) n->fetch_add(1, std::memory_order_seq_cst);
+    }
+    ~eager_mark() {
+      if (n != nullptr) n->fetch_sub(1, std::memory_order_release);
+    }
+    eager_mark(const eager_mark&) = delete;
+    eager_mark& operator=(const eager_mark&) = delete;
+  };
+
+  static std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
+  }
+
+  // True when the worker answered recently enough to be still spinning on its ring.
+  bool warm(const worker& w) const noexcept {
+    return now_ns() - w.last_active.load(std::memory_order_relaxed) < std::chrono::nanoseconds(opt_.spin).count();
+  }
+
+  // The submitter's side of an eager submit: polls the worker's ring until task `id` ends
+  // or `limit` passes, unless another thread is polling.
+  void await_answer(worker& w, std::uint64_t id, std::chrono::nanoseconds limit) {
+    // The reactor stops polling once it sees the eager mark: wait out its current pass.
+    const auto until = clock::now() + limit;
+    std::unique_lock pl(poll_mu_, std::try_to_lock);
+    unsigned spins = 0;
+    while (!pl && clock::now() < until) {
+      ipc::spin_step(spins);  // yields at times: the holder may be waiting for this CPU
+      pl.try_lock();
+    }
+    if (!pl || !w.live || w.corrupt) return;
+    w.resp.unpark_consumer();  // no wake-up byte for an answer read here
+    while (w.last_done.load(std::memory_order_acquire) < id) {
+      if (!drain(w) && clock::now() >= until) break;
+      if (!w.live || w.corrupt) return;
+      ipc::spin_step(spins);
+    }
+    // A sleeping reactor relies on the wake-up byte: ask for it again (and read what came
+    // in between, which that byte would otherwise have announced).
+    while (reactor_parked_.load(std::memory_order_seq_cst) && w.live && !w.corrupt && !w.resp.park_consumer()) drain(w);
+  }
+
+  void reactor_main() noexcept {
+    ipc::detail::own_threads.fetch_add(1, std::memory_order_relaxed);
+    ::pthread_setname_np(::pthread_self(), "breakeven-pool");
+    {
+      std::lock_guard pl(poll_mu_);
+      take_server_exits();  // notices that arrived while the constructor started workers
+    }
+    auto active = clock::now();
+    unsigned spins = 0;
+    while (!stop_reactor_.load(std::memory_order_relaxed)) {
+      // While a submitter reads its own answer, stay off the rings (and off its CPU).
+      if (eager_.load(std::memory_order_acquire) == 0) {
+        std::unique_lock pl(poll_mu_, std::try_to_lock);
+        if (pl) {
+          bool progressed = false;
+          for (auto& w : workers_)
+            if (w->live && !w->corrupt) progressed |= drain(*w);
+          progressed |= flush_partial_writes();
+          if (deadlines_.load(std::memory_order_relaxed) != 0) enforce_deadlines();
+          if (progressed) {
+            active = clock::now();
+            continue;
+          }
+        }
+      }
+      if (clock::now() - active < opt_.spin) {  // an answer or the next task is likely soon
+        ipc::spin_step(spins);
+        continue;
+      }
+      std::unique_lock pl(poll_mu_);
+      park(pl);
+      active = clock::now();
+    }
+    ipc::detail::own_threads.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  void poke_reactor() noexcept {
+    const std::uint64_t one = 1;
+    (void)::write(wake_.get(), &one, sizeof one);
+  }
+
+  // Sleeps in epoll until a worker writes, a child ends, a deadline passes or a poke;
+  // `pl` (poll_mu_) is released while asleep, so submitters may poll meanwhile.
+  void park(std::unique_lock<std::mutex>& pl) {
+    bool ready = false;
+    for (auto& w : workers_)
+      if (w->live && !w->corrupt && !w->resp.park_consumer()) ready = true;
+    if (!ready) {
+      int timeout = -1;
+      if (deadlines_.load(std::memory_order_relaxed) != 0) {
+        std::lock_guard lock(mu_);
+        auto first = no_deadline;
+        for (auto& w : workers_)
+          if (w->st == state::busy) first = std::min(first, w->deadline);
+        if (first != no_deadline) {
+          const auto ms = std::chrono::ceil<std::chrono::milliseconds>(first - clock::now()).count();
+          timeout = static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
+        }
+      }
+      reactor_parked_.store(true, std::memory_order_seq_cst);
+      pl.unlock();
+      epoll_event ev[16];
+      const int n = ::epoll_wait(epoll_.get(), ev, 16, timeout);
+      pl.lock();
+      reactor_parked_.store(false, std::memory_order_seq_cst);
+      for (int i = 0; i < n; ++i) on_event(ev[i].data.u64);
+    }
+    for (auto& w : workers_)
+      if (w->live) w->resp.unpark_consumer();
+  }
+
+  void on_event(std::uint64_t k) {
+    const auto src = static_cast<source>(k >> 32);
+    const auto index = static_cast<std::uint32_t>(k);
+    if (src == source::wake) {
+      std::uint64_t v;
+      (void)::read(wake_.get(), &v, sizeof v);
+    } else if (src == source::server) {
+      take_server_exits();
+    } else if (index < workers_.size()) {
+      worker& w = *workers_[index];
+      if (!w.live) return;
+      if (src == source::sock) {
+        char buf[256];
+        ssize_t r;
+        while ((r = ::recv(w.sock.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+        }
+        if (r == 0) {
+          w.sock_eof = true;
+          unwatch(w.sock.get());
+          // Without the fork server's notice there will be no status: the process is gone.
+          if (server_gone_) on_exit(w, ipc::exit_status{});
+        }
+      } else if (src == source::pidfd) {
+        ipc::exit_status st;
+        if (ipc::reap_pidfd(w.pidfd.get(), st, false)) on_exit(w, st);
+      }
+    }
+  }
+
+  // Handles the fork server's exit notices, including those a fork request queued.
+  void take_server_exits() {
+    if (!link_ || server_gone_) return;
+    for (;;) {
+      std::vector<std::pair<pid_t, ipc::exit_status>> exits;
+      if (!link_.take_exits(exits)) {
+        unwatch(link_.fd());
+        server_gone_ = true;
+      }
+      if (exits.empty()) return;
+      for (auto& [pid, st] : exits)
+        for (auto& w : workers_)
+          if (w->live && w->pid == pid) on_exit(*w, st);
+    }
+  }
+
+  // Reads the worker's response ring; handles each whole frame. True when bytes moved.
+  bool drain(worker& w) {
+    bool any = false;
+    for (;;) {
+      std::size_t used = 0;
+      try {
+        used = w.resp.read_with([&](std::span<const std::byte> s) { return w.decoder->feed(s); });
+      } catch (const protocol_error&) {
+        std::lock_guard lock(mu_);
+        w.fault = std::current_exception();
+        kill_locked(w);
+        w.corrupt = true;
+        return any;
+      }
+      if (used != 0) {
+        any = true;
+        if (w.resp.producer_needs_wake()) ipc::futex_wake(&w.resp.control().tail);
+      }
+      if (w.decoder->ready()) {
+        on_frame(w);
+        w.decoder->next();
+        continue;
+      }
+      if (used == 0) return any;
+    }
+  }
+
+  void on_frame(worker& w) {
+    const ipc::frame_header& h = w.decoder->header();
+    ipc::reader payload(w.decoder->payload());
+    switch (w.decoder->type()) {
+      case ipc::frame_type::hello: {
+        w.last_active.store(now_ns(), std::memory_order_relaxed);
+        std::lock_guard lock(mu_);
+        start_failures_ = 0;
+        if (w.st == state::exiting || (w.st == state::starting && stopping_)) {
+          w.st = state::idle;
+          send_shutdown_locked(w);
+        } else if (w.st == state::starting) {
+          w.st = state::idle;
+          give_work_locked(w);
+        }
+        cv_.notify_all();
+        return;
+      }
+      case ipc::frame_type::fatal: {
+        std::exception_ptr e;
+        try {
+          e = ipc::rebuild_exception(ipc::decode<ipc::error_record>(payload));
+        } catch (...) {
+          e = std::current_exception();
+        }
+        break_pool(e);
+        return;
+      }
+      case ipc::frame_type::result:
+      case ipc::frame_type::error: break;
+      default: return;  // the decoder admits no other type
+    }
+    task_ptr t;
+    {
+      std::lock_guard lock(mu_);
+      if (w.st != state::busy || !w.task || w.task->id != h.id) {
+        w.fault = std::make_exception_ptr(protocol_error("breakeven: a worker answered a task it was not given"));
+        kill_locked(w);
+        return;
+      }
+      t = std::move(w.task);
+      if (!w.sent_all) --partial_;
+      if (w.deadline != no_deadline) --deadlines_;
+      --in_flight_;
+      w.last_active.store(now_ns(), std::memory_order_relaxed);
+      w.deadline = no_deadline;
+      ++w.done;
+      if (opt_.max_tasks_per_child != 0 && w.done >= opt_.max_tasks_per_child) {
+        w.st = state::retiring;  // it exits by itself after this answer
+      } else if (w.doomed) {
+        w.st = state::exiting;  // killed (its timeout passed as it answered): gone soon
+      } else {
+        w.st = state::idle;
+        give_work_locked(w);
+      }
+    }
+    const std::uint64_t id = t->id;
+    if (h.type == static_cast<std::uint16_t>(ipc::frame_type::result)) {
+      bool decoded = false;
+      try {
+        t->complete(payload);
+        decoded = true;
+      } catch (...) {
+        finish_failed(*t, std::current_exception());
+      }
+      if (decoded) finish_done(*t);
+    } else {
+      std::exception_ptr e;
+      try {
+        const auto item = payload.get<std::uint32_t>();
+        (void)item;
+        const ipc::error_record rec = ipc::decode<ipc::error_record>(payload);
+        if (rec.type == ipc::unregistered_kernel_type)
+          e = std::make_exception_ptr(process_error("breakeven: kernel '" + std::string(t->kernel_name) + "': " + rec.what +
+                                                    " (with the spawn start method, a kernel must be used with a "
+                                                    "process executor somewhere in the program, or named with "
+                                                    "BREAKEVEN_REGISTER_KERNEL)"));
+        else
+          e = ipc::rebuild_exception(rec);
+      } catch (...) {
+        e = std::current_exception();
+      }
+      finish_failed(*t, e);
+    }
+    w.last_done.store(id, std::memory_order_release);
+  }
+
+  // Hands the next queued task to an idle worker, or marks it idle.
+  void give_work_locked(worker& w) {
+    if (!pending_.empty() && !stopping_) {
+      task_ptr t = std::move(pending_.front());
+      pending_.pop_front();
+      dispatch_locked(w, std::move(t));
+    } else {
+      idle_.push_back(w.index);
+    }
+  }
+
+  void enforce_deadlines() {
+    std::lock_guard lock(mu_);
+    const auto now = clock::now();
+    for (auto& w : workers_) {
+      if (w->st != state::busy || w->deadline > now || w->timed_out) continue;
+      w->timed_out = true;
+      kill_locked(*w);
+    }
+  }
+
+  // A worker's process ended with `st`: fail the task it held, and replace it.
+  void on_exit(worker& w, ipc::exit_status st) {
+    if (!w.corrupt) drain(w);  // answers it wrote before it ended still count
+    task_ptr t;
+    std::exception_ptr why;
+    bool replace = false;
+    {
+      std::lock_guard lock(mu_);
+      std::erase(idle_, w.index);
+      const state was = w.st;
+      t = std::move(w.task);
+      if (t) {
+        if (!w.sent_all) --partial_;
+        if (w.deadline != no_deadline) --deadlines_;
+        --in_flight_;
+        if (w.fault) why = w.fault;
+        else if (w.timed_out) why = std::make_exception_ptr(task_timeout(w.pid, w.limit));
+        else if (terminating_) why = std::make_exception_ptr(pool_closed("breakeven: the process pool was terminated"));
+        else why = std::make_exception_ptr(worker_lost(w.pid, st));
+        if (w.timed_out) ++stats_.timeouts;
+      }
+      if (was == state::retiring && st.success()) ++stats_.workers_recycled;
+      else if (was != state::exiting || w.doomed) ++stats_.workers_lost;
+      if (was == state::starting && !stopping_ && ++start_failures_ >= max_start_failures && !broken_) {
+        broken_ = std::make_exception_ptr(pool_closed("breakeven: worker processes fail to start: the last one " + st.describe()));
+      }
+      w.st = state::vacant;
+      w.live = false;
+      w.deadline = no_deadline;
+      unwatch(w.sock.get());
+      if (opt_.method == start_method::spawn) unwatch(w.pidfd.get());
+      w.sock.reset();
+      w.pidfd.reset();
+      w.map = ipc::duplex_mapping();
+      w.pid = -1;
+      replace = !stopping_ && !terminating_ && !broken_;
+      cv_.notify_all();
+    }
+    if (t) {
+      finish_failed(*t, why);
+      w.last_done.store(t->id, std::memory_order_release);
+    }
+    if (broken_) fail_pending(broken_);
+    if (replace) {
+      try {
+        start_worker(w);
+      } catch (...) {
+        break_pool(std::current_exception());
+      }
+    }
+  }
+
+  void break_pool(std::exception_ptr e) {
+    {
+      std::lock_guard lock(mu_);
+      if (!broken_) broken_ = e;
+      cv_.notify_all();
+    }
+    fail_pending(e);
+  }
+
+  void fail_pending(std::exception_ptr e) {
+    std::deque<task_ptr> dropped;
+    {
+      std::lock_guard lock(mu_);
+      dropped.swap(pending_);
+    }
+    for (task_ptr& t : dropped) finish_failed(*t, e);
+  }
+
+  // ---- task endings ------------------------------------------------------------------
+
+  // Counts first, then publishes: whoever sees the value also sees it counted.
+  void finish_done(process_task& t) {
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.tasks_completed;
+    }
+    t.publish();
+    ended();
+  }
+  void finish_failed(process_task& t, std::exception_ptr e) noexcept {
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.tasks_failed;
+    }
+    t.fail(e);
+    ended();
+  }
+  void ended() {
+    {
+      std::lock_guard lock(epoch_mu_);
+      epoch_.fetch_add(1, std::memory_order_release);
+    }
+    epoch_cv_.notify_all();
+    std::lock_guard lock(mu_);
+    if (--outstanding_ == 0) cv_.notify_all();
+  }
+
+  process_pool_options opt_;
+  std::uint32_t capacity_;
+  ipc::unique_fd epoll_, wake_;
+  ipc::server_link link_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::thread reactor_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<task_ptr> pending_;
+  std::vector<unsigned> idle_;
+  std::uint64_t next_id_ = 0;
+  std::size_t outstanding_ = 0;
+  bool closed_ = false, stopping_ = false, stopped_ = false, terminating_ = false;
+  int start_failures_ = 0;
+  std::exception_ptr broken_;
+  process_pool_stats stats_;
+
+  std::atomic<int> partial_{0};
+  std::atomic<int> deadlines_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> stop_reactor_{false};
+  std::atomic<bool> reactor_parked_{false};
+  std::atomic<int> eager_{0};
+  std::mutex poll_mu_;  // held by whoever reads the response rings and handles events
+  bool server_gone_ = false;
+
+  std::mutex epoch_mu_;
+  std::condition_variable epoch_cv_;
+  std::atomic<std::uint64_t> epoch_{0};
+};
+
+}  // namespace detail
+}  // namespace breakeven

@@ -1,0 +1,143 @@
+// breakeven/runtime.hpp - what the library's calls run on: one lazily started instance of
+// each executor, the run-time profile, and the per-call plan (the compile-time table first,
+// the full decision only past break-even).
+#pragma once
+
+#include <breakeven/break_even.hpp>
+#include <breakeven/config.hpp>
+#include <breakeven/decide.hpp>
+#include <breakeven/executor/process_pool.hpp>
+#include <breakeven/executor/sequential.hpp>
+#include <breakeven/executor/thread_pool.hpp>
+#include <breakeven/select.hpp>
+#include <breakeven/stats.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace breakeven {
+
+/// The profile run-time decisions use: the build's default profile with the cores this
+/// process can actually use.
+inline const machine_profile& runtime_profile() noexcept {
+  static const machine_profile p = [] {
+    machine_profile m = default_profile::value;
+    if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
+    return m;
+  }();
+  return p;
+}
+
+/// One instance of each executor, started on first use and shared by every call that
+/// does not name its own executor.
+class executor_registry {
+ public:
+  /// The process-wide registry.
+  static executor_registry& instance() {
+    static executor_registry r;
+    return r;
+  }
+  sequential_executor& sequential() noexcept { return seq_; }
+  /// The shared thread pool, started on first use.
+  breakeven::thread_pool& threads() {
+    std::call_once(threads_once_, [this] {
+      threads_ = std::make_unique<breakeven::thread_pool>();
+      threads_started_.store(true, std::memory_order_release);
+    });
+    return *threads_;
+  }
+  /// True once the shared thread pool exists.
+  bool threads_started() const noexcept { return threads_started_.load(std::memory_order_acquire); }
+
+  /// The shared process pool (one worker per core), started on first use. Its workers
+  /// come from the fork server: call breakeven::process_runtime::init first thing in main.
+  breakeven::process_pool& processes() {
+    std::call_once(processes_once_, [this] {
+      processes_ = std::make_unique<breakeven::process_pool>();
+      processes_started_.store(true, std::memory_order_release);
+      // The fork server stops in an exit handler registered when it started; this one,
+      // registered after it, runs before it, so the pool is shut down while its server lives.
+      std::atexit([] { instance().processes_.reset(); });
+    });
+    return *processes_;
+  }
+  /// True once the shared process pool exists.
+  bool processes_started() const noexcept { return processes_started_.load(std::memory_order_acquire); }
+
+  /// Which executor kinds this program has built in.
+  static constexpr std::array<bool, executor_kind_count> available{true, true, true, false};
+
+ private:
+  executor_registry() = default;
+  sequential_executor seq_;
+  std::once_flag threads_once_, processes_once_;
+  std::unique_ptr<breakeven::thread_pool> threads_;
+  std::unique_ptr<breakeven::process_pool> processes_;
+  std::atomic<bool> threads_started_{false}, processes_started_{false};
+};
+
+namespace detail {
+
+// The options of one call merged with the switches in force and the pools' state.
+inline call_options merge(call_options o, const settings& s) noexcept {
+  if (s.disabled) o.disabled = true;
+  if (s.max_workers != 0 && (o.max_workers == 0 || s.max_workers < o.max_workers)) o.max_workers = s.max_workers;
+  if (s.forced && !o.force) {
+    o.force = true;
+    o.forced = *s.forced;
+  }
+  for (std::size_t i = 0; i < executor_kind_count; ++i) o.available[i] = o.available[i] && executor_registry::available[i];
+  if (s.no_processes) {
+    o.available[static_cast<std::size_t>(executor_kind::process_pool)] = false;
+    o.available[static_cast<std::size_t>(executor_kind::shared_memory)] = false;
+  }
+  auto& reg = executor_registry::instance();
+  o.threads_warm = reg.threads_started();
+  o.processes_warm = reg.processes_started();
+  o.workers_spinning = reg.threads_started() && reg.threads().spinning();
+  return o;
+}
+
+// True when nothing about this call departs from what the compile-time table assumed.
+inline bool plain_call(const call_options& o, const settings& s) noexcept {
+  return !s.disabled && !s.no_processes && s.max_workers == 0 && !s.forced && !o.disabled && !o.force &&
+         o.chunk == 0 && o.max_workers == 0 && o.prio == priority::throughput;
+}
+
+inline void log_plan(const plan& p, std::string_view kernel) {
+  const std::string text(explain<2048>(p).view());
+  std::fprintf(stderr, "breakeven: %.*s: %s\n", static_cast<int>(kernel.size()), kernel.data(), text.c_str());
+}
+
+}  // namespace detail
+
+/// The plan for one call of kernel `Op` over `n` items: the compile-time table decides the
+/// sequential fast path with integer comparisons; calls past break-even, and calls with
+/// options or switches, are decided in full with the run-time profile and the pools' state.
+/// When the batch size is in the range's type (StaticN != 0), that check is a constant.
+/// `full` is false when the fast path was taken (the plan then holds only kind and batch).
+template <operation Op, profile_source P = default_profile, std::size_t StaticN = 0>
+plan plan_call(std::size_t n, const call_options& options, bool& full) {
+  using kt = kernel_traits<Op>;
+  const settings s = current_settings();
+  full = false;
+  if constexpr (kt::cost_known) {
+    constexpr bool static_sequential = StaticN != 0 && std::is_same_v<select_t<Op, StaticN, P>, sequential_executor>;
+    const bool sequential = StaticN != 0 ? static_sequential
+                                         : decision_table_v<Op, P>.kind_for(n) == executor_kind::sequential;
+    if (detail::plain_call(options, s) && !s.debug && sequential) {
+      plan p;
+      p.batch = n;
+      return p;
+    }
+  }
+  full = true;
+  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s));
+}
+
+}  // namespace breakeven

@@ -1,0 +1,199 @@
+// map / for_each / submit: results in order over every kind of range, the executor chosen
+// by cost and visible in the statistics, switches honoured, exceptions keep their types.
+#include <breakeven/api.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <range/v3/view/filter.hpp>
+#include <range/v3/view/iota.hpp>
+#include <range/v3/view/transform.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <list>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+namespace be = breakeven;
+using namespace std::chrono_literals;
+
+namespace {
+struct square {  // far too cheap to dispatch
+  using input_type = int;
+  using output_type = long;
+  static constexpr auto cost = 2ns;
+  long operator()(const int& x) const { return static_cast<long>(x) * x; }
+};
+
+struct slow_square {  // declared expensive: plans go parallel from a handful of items
+  using input_type = int;
+  using output_type = long;
+  static constexpr auto cost = 5ms;
+  long operator()(const int& x) const { return static_cast<long>(x) * x; }
+};
+
+struct not_thread_safe {
+  using input_type = int;
+  using output_type = long;
+  static constexpr auto cost = 5ms;
+  static constexpr bool thread_safe = false;
+  long operator()(const int& x) const { return x; }
+};
+
+struct picky {  // throws for one item
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = 5ms;
+  int operator()(const int& x) const {
+    if (x == 37) throw std::out_of_range("item 37");
+    return x;
+  }
+};
+
+std::atomic<long> effects{0};
+struct accumulate {
+  using input_type = int;
+  using output_type = void;
+  static constexpr auto cost = 5ms;
+  void operator()(const int& x) const { effects.fetch_add(x, std::memory_order_relaxed); }
+};
+
+struct settings_guard {
+  be::settings saved = be::current_settings();
+  ~settings_guard() { be::set_settings(saved); }
+};
+
+std::vector<int> iota_vec(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
+  return v;
+}
+}  // namespace
+
+TEST_CASE("map returns results in input order for every range kind", "[api]") {
+  const auto v = iota_vec(1000);
+  const std::vector<long> expect = [&] {
+    std::vector<long> e;
+    for (int x : v) e.push_back(static_cast<long>(x) * x);
+    return e;
+  }();
+  CHECK(be::map(square{}, v) == expect);
+  CHECK(be::map(slow_square{}, v) == expect);
+  CHECK(be::map(slow_square{}, std::span<const int>(v)) == expect);
+  std::array<int, 5> a{1, 2, 3, 4, 5};
+  CHECK(be::map(square{}, a) == std::vector<long>{1, 4, 9, 16, 25});
+  CHECK(be::map(slow_square{}, std::span<const int, 5>(a)) == std::vector<long>{1, 4, 9, 16, 25});
+  std::list<int> l{3, 1, 2};
+  CHECK(be::map(slow_square{}, l) == std::vector<long>{9, 1, 4});
+  auto odd = ranges::views::iota(0, 20) | ranges::views::filter([](int x) { return x % 2 == 1; });
+  CHECK(be::map(slow_square{}, odd) == std::vector<long>{1, 9, 25, 49, 81, 121, 169, 225, 289, 361});
+  auto doubled = ranges::views::iota(0, 100) | ranges::views::transform([](int x) { return 2 * x; });
+  const auto d = be::map(slow_square{}, doubled);
+  REQUIRE(d.size() == 100);
+  CHECK(d[99] == 198L * 198);
+  CHECK(be::map(square{}, std::vector<int>{}).empty());
+}
+
+TEST_CASE("map writes through output iterators", "[api]") {
+  const auto v = iota_vec(64);
+  std::vector<long> out(64, -1);
+  auto end = be::map(slow_square{}, v, out.begin());
+  CHECK(end == out.end());
+  CHECK(out[63] == 63L * 63);
+  std::vector<long> appended;
+  be::map(slow_square{}, v, std::back_inserter(appended));
+  CHECK(appended == out);
+}
+
+TEST_CASE("the executor follows the cost, and statistics show it", "[api][stats]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  const auto v = iota_vec(64);
+  be::map(square{}, v);  // 64 x 2 ns: sequential
+  CHECK(be::statistics()[be::executor_kind::sequential].calls == 1);
+  be::map(slow_square{}, v);  // 64 x 5 ms: parallel on any machine with 2 cores or more
+  if (be::runtime_profile().cores > 1) CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 1);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].items + be::statistics()[be::executor_kind::sequential].items == 128);
+}
+
+TEST_CASE("switches: disabled, forced, capped", "[api][config]") {
+  settings_guard g;
+  const auto v = iota_vec(64);
+  be::settings s;
+  s.disabled = true;
+  be::set_settings(s);
+  be::reset_statistics();
+  be::map(slow_square{}, v);
+  CHECK(be::statistics()[be::executor_kind::sequential].calls == 1);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 0);
+
+  s = {};
+  s.forced = be::executor_kind::thread_pool;
+  be::set_settings(s);
+  be::reset_statistics();
+  CHECK(be::map(square{}, v)[10] == 100);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 1);
+
+  // A call's own options win over nothing, and the kernel's traits over everything: a
+  // thread-unsafe kernel forced onto threads runs sequentially.
+  be::reset_statistics();
+  be::map(not_thread_safe{}, v);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 0);
+}
+
+TEST_CASE("a plan can be forced per call, and an executor named per call", "[api]") {
+  const auto v = iota_vec(100);
+  be::call_options o;
+  o.force = true;
+  o.forced = be::executor_kind::thread_pool;
+  be::reset_statistics();
+  CHECK(be::map(square{}, v, o)[9] == 81);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 1);
+
+  be::thread_pool mine(2);
+  be::reset_statistics();
+  CHECK(be::map(square{}, v, mine)[99] == 99L * 99);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 1);
+  be::sequential_executor seq;
+  CHECK(be::map(slow_square{}, v, seq)[7] == 49);
+}
+
+TEST_CASE("exceptions reach the caller with their type", "[api]") {
+  const auto v = iota_vec(100);
+  CHECK_THROWS_AS(be::map(picky{}, v), std::out_of_range);
+  CHECK_THROWS_WITH(be::map(picky{}, v), "item 37");
+  be::sequential_executor seq;
+  CHECK_THROWS_AS(be::map(picky{}, v, seq), std::out_of_range);
+  auto f = be::submit(picky{}, 37);
+  CHECK_THROWS_AS(f.get(), std::out_of_range);
+}
+
+TEST_CASE("for_each runs every item once, submit returns futures", "[api]") {
+  effects = 0;
+  be::for_each(accumulate{}, iota_vec(1000));
+  CHECK(effects.load() == 999L * 1000 / 2);
+  be::for_each(slow_square{}, iota_vec(10));  // outputs discarded
+
+  auto cheap = be::submit(square{}, 12);  // too cheap to dispatch: ready at once
+  CHECK(cheap.wait_for(0s) == std::future_status::ready);
+  CHECK(cheap.get() == 144);
+  auto dear = be::submit(slow_square{}, 11);
+  CHECK(dear.get() == 121);
+}
+
+TEST_CASE("kernels that are not thread-safe go to the process pool past break-even", "[api][process]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  const auto v = iota_vec(64);  // 64 x 5 ms of a thread-unsafe kernel
+  const auto out = be::map(not_thread_safe{}, v);
+  REQUIRE(out.size() == 64);
+  CHECK(out[63] == 63);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 0);
+  if (be::runtime_profile().cores > 1) CHECK(be::statistics()[be::executor_kind::process_pool].calls == 1);
+  auto f = be::submit(not_thread_safe{}, 7);
+  CHECK(f.get() == 7);
+  be::for_each(not_thread_safe{}, v);
+}

@@ -1,0 +1,72 @@
+// process_pool::admits agrees with the decision tree's admissibility for processes, and a
+// kernel it does not admit is a compile error (tests/compile_fail/process_not_transportable.cpp).
+#include "../support/seed_kernels.hpp"
+#include "kernels.hpp"
+
+#include <breakeven/decide.hpp>
+#include <breakeven/executor/process_pool.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+namespace be = breakeven;
+
+namespace {
+struct maps_input {
+  using input_type = std::map<int, int>;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{5};
+  int operator()(const std::map<int, int>& m) const { return static_cast<int>(m.size()); }
+};
+struct pointer_output {
+  using input_type = int;
+  using output_type = const char*;
+  static constexpr auto cost = std::chrono::microseconds{5};
+  const char* operator()(const int&) const { return "x"; }
+};
+template <class Op>
+constexpr bool tree_admits() {
+  return be::plan_for<Op, be::profiles::conservative>(1000).of(be::executor_kind::process_pool).admissible;
+}
+}  // namespace
+
+TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
+  STATIC_REQUIRE(be::process_pool::admits<ptest::affine>);
+  STATIC_REQUIRE(be::process_pool::admits<ptest::invoice>);  // Hana structs
+  STATIC_REQUIRE(be::process_pool::admits<ptest::faulty>);   // isolation: processes only
+  STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical>);  // not thread-safe: fine in a process
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<seed::io_wait>);     // I/O-bound: never processes
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<maps_input>);
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<pointer_output>);
+
+  STATIC_REQUIRE(be::process_pool::admits<ptest::affine> == tree_admits<ptest::affine>());
+  STATIC_REQUIRE(be::process_pool::admits<ptest::invoice> == tree_admits<ptest::invoice>());
+  STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical> == tree_admits<seed::unsafe_numerical>());
+  STATIC_REQUIRE(be::process_pool::admits<seed::io_wait> == tree_admits<seed::io_wait>());
+  STATIC_REQUIRE(be::process_pool::admits<maps_input> == tree_admits<maps_input>());
+  STATIC_REQUIRE(be::process_pool::admits<pointer_output> == tree_admits<pointer_output>());
+}
+
+TEST_CASE("the plan counts cold start, round trips per chunk and bytes for the process pool", "[process][decide]") {
+  be::call_options warm, cold;
+  cold.processes_warm = false;
+  const auto k = be::describe<ptest::affine>();
+  const auto pw = be::decide(k, 100'000, be::profiles::conservative::value, warm);
+  const auto pc = be::decide(k, 100'000, be::profiles::conservative::value, cold);
+  const auto& cw = pw.of(be::executor_kind::process_pool);
+  const auto& cc = pc.of(be::executor_kind::process_pool);
+  CHECK(cc.overhead_ns - cw.overhead_ns == Approx(be::profiles::conservative::value.process_start_ns));
+  be::kernel_desc heavier = k;
+  heavier.bytes_in *= 2;
+  const auto pb = be::decide(heavier, 100'000, be::profiles::conservative::value, warm);
+  CHECK(pb.of(be::executor_kind::process_pool).overhead_ns > cw.overhead_ns);
+}
+
+TEST_CASE("the default chunk follows the plan and is never 1 for a large batch", "[process][decide]") {
+  be::process_pool pool(2);
+  const std::size_t c = pool.default_chunk<ptest::affine>(1'000'000);
+  CHECK(c > 1);
+  CHECK(c <= 1'000'000 / 8);  // at least four chunks per worker
+  CHECK(pool.default_chunk<ptest::nap>(8) == 1);  // few heavy, varying items: one per task
+}

@@ -1,0 +1,78 @@
+// Process hygiene for tests: no child process left behind (zombie or running), and the
+// open descriptor count back to where it was. tests/process/main.cpp registers a Catch2
+// listener that checks both after every test case and fails the run naming the leaker.
+#pragma once
+
+#include <breakeven/ipc/runtime.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <dirent.h>
+#include <unistd.h>
+
+namespace breakeven_test {
+
+/// Open descriptors of this process.
+inline int open_fds() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    --n;  // the directory's own descriptor
+  }
+  return n;
+}
+
+/// Processes whose parent is `parent` (zombies included), from /proc.
+inline std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return out;
+  while (const dirent* e = ::readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const auto close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t ppid;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+/// Child processes the library left: children of this process other than the shared fork
+/// server, and any children of the fork server (its workers).
+inline std::vector<pid_t> stray_children() {
+  const pid_t server = breakeven::process_runtime::fork_server_pid();
+  std::vector<pid_t> out;
+  for (pid_t c : children_of(::getpid()))
+    if (c != server) out.push_back(c);
+  if (server > 0)
+    for (pid_t c : children_of(server)) out.push_back(c);
+  return out;
+}
+
+/// Waits up to `limit` for no stray children and `fds` open descriptors; true when so.
+inline bool settles(int fds, std::chrono::milliseconds limit = std::chrono::milliseconds(3000)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (stray_children().empty() && open_fds() == fds) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace breakeven_test
