@@ -6,6 +6,7 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>
@@ -22,12 +23,14 @@
 
 namespace breakeven {
 
-/// The profile run-time decisions use: the build's default profile with the cores this
-/// process can actually use.
+/// The profile run-time decisions use: BREAKEVEN_PROFILE's file (a calibration, cores
+/// included), else the build's default profile with the cores this process can use.
 inline const machine_profile& runtime_profile() noexcept {
   static const machine_profile p = [] {
-    machine_profile m = default_profile::value;
-    if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
+    const profile_document& doc = environment_profile();
+    machine_profile m = doc.profile;
+    if (doc.source.empty())
+      if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
     return m;
   }();
   return p;
