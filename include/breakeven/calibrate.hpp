@@ -423,7 +423,7 @@ inline result calibrate(const options& opt = {}) {
     const probe& pr = probes[k];
     summary s = summarize(std::move(samples[k]));
     if (pr.unit == "x") {  // a ratio of at most the cores, at least none lost
-      s.median = std::clamp(s.median, 1.0, double(w));
+      for (double* v : {&s.p10, &s.median, &s.p90}) *v = std::clamp(*v, 1.0, double(w));
     }
     r.terms.push_back({pr.key, pr.title, pr.unit, s});
     for (const auto& f : breakeven::detail::profile_fields)

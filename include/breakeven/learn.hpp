@@ -17,6 +17,7 @@
 #include <breakeven/operation.hpp>
 #include <breakeven/profile.hpp>
 #include <breakeven/profile_io.hpp>
+#include <breakeven/stats.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -167,7 +168,7 @@ class learned_costs {
 
   /// The registry of this process, seeded from BREAKEVEN_PROFILE's learned costs.
   static learned_costs& global() {
-    static learned_costs registry(runtime_profile_document().learned);
+    static learned_costs registry(environment_profile().learned);
     return registry;
   }
 
@@ -303,6 +304,7 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
       }
       model.record(k, elapsed, bytes_of(0, k));
       model.count_probe(k, elapsed);
+      record_probe(k);  // the library's statistics count it too
       r.done = k;
       r.probed = true;
       r.probe_ns = elapsed;

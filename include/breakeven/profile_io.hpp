@@ -5,7 +5,7 @@
 // Reading is strict: every term must be present, of its type and in its range; unknown keys,
 // duplicates, NaN, Infinity and out-of-range numbers are errors that name the file, the key
 // and the position. A bad file never crashes the program: the throwing loaders say what is
-// wrong, and runtime_profile_document() logs it and falls back to the build's default profile.
+// wrong, and environment_profile() logs it and falls back to the build's default profile.
 #pragma once
 
 #include <breakeven/detail/json.hpp>
@@ -47,6 +47,7 @@ struct learned_entry {
 struct profile_document {
   machine_profile profile{};
   std::vector<learned_entry> learned;
+  std::string source;  ///< the file it was read from; empty for a built-in profile
 };
 
 /// The format tag every profile file starts with; a different major version is refused.
@@ -229,7 +230,9 @@ inline profile_document load_profile(const std::string& path) {
     if (text.size() > (std::size_t{1} << 20)) throw profile_error(path + ": profile file larger than 1 MiB");
   }
   if (in.bad()) throw profile_error(path + ": read error");
-  return parse_profile(text, path);
+  profile_document doc = parse_profile(text, path);
+  doc.source = path;
+  return doc;
 }
 
 /// The profile (and learned costs) as JSON text, in the format parse_profile reads.
@@ -318,20 +321,20 @@ inline constexpr const char* profile_env = "BREAKEVEN_PROFILE";
 /// unusable: `fallback`, after one line on stderr that says why (never an exception).
 inline profile_document profile_from_environment(const machine_profile& fallback = default_profile::value) {
   const char* path = std::getenv(profile_env);
-  if (path == nullptr || *path == '\0') return {fallback, {}};
+  if (path == nullptr || *path == '\0') return {fallback, {}, {}};
   try {
     return load_profile(path);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "breakeven: %s=%s not used: %s; using the \"%s\" profile\n", profile_env, path, e.what(),
                  fallback.name);
-    return {fallback, {}};
+    return {fallback, {}, {}};
   }
 }
 
-/// The run-time profile document of this process (terms and learned costs):
-/// BREAKEVEN_PROFILE's file if usable, else the build's default profile. Read once.
-/// breakeven::runtime_profile() (runtime.hpp) is the profile decisions use.
-inline const profile_document& runtime_profile_document() {
+/// This process's profile file: BREAKEVEN_PROFILE's if usable, else the build's default
+/// profile (with an empty `source`). Read once, on first use; runtime_profile() (runtime.hpp)
+/// decides with it.
+inline const profile_document& environment_profile() {
   static const profile_document doc = profile_from_environment();
   return doc;
 }

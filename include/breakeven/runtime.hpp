@@ -23,14 +23,13 @@
 
 namespace breakeven {
 
-/// The profile run-time decisions use: BREAKEVEN_PROFILE's file when it is set and usable,
-/// else the build's default profile with the cores this process can actually use.
+/// The profile run-time decisions use: BREAKEVEN_PROFILE's file (a calibration, cores
+/// included), else the build's default profile with the cores this process can use.
 inline const machine_profile& runtime_profile() noexcept {
   static const machine_profile p = [] {
-    const char* file = std::getenv(profile_env);
-    machine_profile m = runtime_profile_document().profile;
-    const bool loaded = file != nullptr && *file != '\0' && m.name != default_profile::value.name;
-    if (!loaded)
+    const profile_document& doc = environment_profile();
+    machine_profile m = doc.profile;
+    if (doc.source.empty())
       if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
     return m;
   }();

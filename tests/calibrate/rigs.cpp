@@ -71,6 +71,8 @@ TEST_CASE("a short calibration measures every term and leaves nothing behind", "
   const std::size_t segments = count_entries("/dev/shm", "breakeven-calibrate-");
   cal::options opt;
   opt.time_scale = 0.02;
+  opt.slice_attempts = 1;  // a loaded CI machine would retake every slice
+  opt.deadline_s = 5;
   unsigned rounds_seen = 0;
   opt.progress = [&](std::string_view, unsigned k, unsigned n) {
     CHECK(k == rounds_seen + 1);

@@ -3,13 +3,14 @@
 // every executor available; the measured fastest beside the plan decide() makes with the
 // calibrated profile. Shared by breakeven-crossover (tools/) and bench/crossover.cpp.
 //
-// Executors are runners by kind (make_runners): sequential, a thread pool and a process
-// pool built on calibration's rigs (futex-parked threads; forked workers fed over
-// socketpairs). A real executor of the library plugs in as one more runner of its kind.
+// Executors are runners by kind (make_runners): sequential, the library's thread pool (or
+// a rig of futex-parked threads), and a process pool built on calibration's rigs (forked
+// workers fed over socketpairs). Another executor plugs in as one more runner of its kind.
 #pragma once
 
 #include <breakeven/calibrate.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/executor/thread_pool.hpp>
 
 #include <algorithm>
 #include <array>
@@ -96,11 +97,35 @@ struct process_runner final : runner {
   cal::process_rig rig;
 };
 
+/// The simulated work as a kernel the library's executors take.
+struct work_kernel {
+  using input_type = std::uint64_t;
+  using output_type = std::uint64_t;
+  static constexpr auto cost = unknown_cost;  // the sweep sets it per point
+  static constexpr const char* name = "crossover.simulate_work";
+  std::uint64_t operator()(const std::uint64_t& iterations) const noexcept { return simulate_work(iterations); }
+};
+
+/// The library's thread pool (breakeven::thread_pool), run with the plan's schedule.
+struct library_thread_runner final : runner {
+  explicit library_thread_runner(unsigned workers) : runner(executor_kind::thread_pool), pool(workers) {}
+  void run(const std::vector<std::uint64_t>& in, std::vector<std::uint64_t>& out, const candidate& c) override {
+    pool.bulk_map(work_kernel{}, std::span<const std::uint64_t>(in), out.begin(), breakeven::schedule{c.chunk, c.workers, c.dynamic});
+  }
+  breakeven::thread_pool pool;
+};
+
+/// Which implementation times each kind.
+struct runner_choice {
+  bool library_thread_pool = true;  ///< breakeven::thread_pool; false: the futex rig above
+};
+
 /// Every executor this build can time, one runner per kind.
-inline std::vector<std::unique_ptr<runner>> make_runners(unsigned workers) {
+inline std::vector<std::unique_ptr<runner>> make_runners(unsigned workers, runner_choice choice = {}) {
   std::vector<std::unique_ptr<runner>> r;
   r.push_back(std::make_unique<sequential_runner>());
-  r.push_back(std::make_unique<thread_runner>(workers));
+  if (choice.library_thread_pool) r.push_back(std::make_unique<library_thread_runner>(workers));
+  else r.push_back(std::make_unique<thread_runner>(workers));
   r.push_back(std::make_unique<process_runner>(workers));
   return r;
 }
@@ -135,6 +160,7 @@ struct sweep_options {
   /// again (up to `attempts` times in all; the least disturbed attempt is kept).
   double max_foreign_load = 0.1;
   int attempts = 3;
+  runner_choice runners;
   /// Called after each point (for progress).
   std::function<void(const point&, std::size_t index, std::size_t count)> progress;
 };
@@ -158,7 +184,7 @@ inline kernel_desc profiler_kernel(double task_ns) {
 /// Sweeps durations x batches; every point timed on every runner (median of a few calls).
 inline std::vector<point> sweep(const machine_profile& profile, const sweep_options& opt = {}) {
   const double ipns = iterations_per_ns();
-  auto runners = make_runners(profile.cores);
+  auto runners = make_runners(profile.cores, opt.runners);
   std::vector<point> points;
   const std::size_t count = opt.durations_ns.size() * opt.batches.size();
   for (std::size_t b : opt.batches) {

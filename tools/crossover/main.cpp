@@ -1,6 +1,7 @@
 // breakeven-crossover - the crossover profiler: sequential vs every executor over task
 // durations x batch sizes, the measured crossover beside the plan's, a table and a plot.
-//   breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick]
+//   breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads]
+// --rig-threads times calibration's futex rig instead of breakeven::thread_pool.
 // Without --profile: BREAKEVEN_PROFILE's file if set, else this machine calibrated now.
 #include "crossover.hpp"
 
@@ -56,7 +57,7 @@ bool write_plot(const std::string& png, const std::string& data_path, const std:
 
 int main(int argc, char** argv) {
   std::string profile_path, png, data = "crossover.dat";
-  bool quick = false;
+  bool quick = false, rig_threads = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const auto value = [&]() -> std::string {
@@ -67,8 +68,9 @@ int main(int argc, char** argv) {
     else if (a == "--png") png = value();
     else if (a == "--data") data = value();
     else if (a == "--quick") quick = true;
+    else if (a == "--rig-threads") rig_threads = true;
     else if (a == "--help" || a == "-h") {
-      std::puts("usage: breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick]");
+      std::puts("usage: breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads]");
       return 0;
     } else {
       die("unknown option " + std::string(a));
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
       profile = r.profile;
     }
     breakeven::crossover::sweep_options opt;
+    opt.runners.library_thread_pool = !rig_threads;
     if (quick) {
       opt.durations_ns = {1e3, 1e4, 3e4, 1e5, 1e6};
       opt.batches = {8, 64};

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -43,6 +44,17 @@ inline void cpu_relax() noexcept {
 #elif defined(__aarch64__)
   asm volatile("yield" ::: "memory");
 #endif
+}
+
+/// Spins until `ready()`; after ~50 us of spinning it yields between checks, so a waiter
+/// that shares its core with the one it waits for (a loaded machine) does not hold the core
+/// for a whole time slice. A hand-off between two cores never gets that far.
+template <class Ready>
+inline void spin_until(Ready ready) noexcept {
+  for (unsigned n = 0; !ready(); ++n) {
+    if (n < 1024) cpu_relax();
+    else sched_yield();
+  }
 }
 
 [[noreturn]] inline void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
@@ -109,7 +121,7 @@ class thread_rig {
       std::uint32_t d;
       while ((d = done_.load(std::memory_order_acquire)) != target) detail::futex_wait(done_, d);
     } else {
-      while (done_.load(std::memory_order_acquire) != target) detail::cpu_relax();
+      detail::spin_until([&] { return done_.load(std::memory_order_acquire) == target; });
     }
   }
 
@@ -120,7 +132,7 @@ class thread_rig {
       if (mode_ == idle::park) {
         while ((g = go_.load(std::memory_order_acquire)) == seen) detail::futex_wait(go_, seen);
       } else {
-        while ((g = go_.load(std::memory_order_acquire)) == seen) detail::cpu_relax();
+        detail::spin_until([&] { return (g = go_.load(std::memory_order_acquire)) != seen; });
       }
       seen = g;
       if (stop_.load(std::memory_order_relaxed)) return;
@@ -220,13 +232,14 @@ class process_rig {
   // One send or receive; spinning sides poll (MSG_DONTWAIT) instead of blocking. Returns
   // the bytes moved, 0 at end of stream, -1 on error. Async-signal-safe: workers use it.
   static ssize_t move(int fd, char* p, std::size_t n, bool out, bool spin) noexcept {
-    for (;;) {
+    for (unsigned polls = 0;; ++polls) {
       const int flags = MSG_NOSIGNAL | (spin ? MSG_DONTWAIT : 0);
       const ssize_t k = out ? ::send(fd, p, n, flags) : ::recv(fd, p, n, flags);
       if (k >= 0) return k;
       if (errno == EINTR) continue;
       if (spin && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        detail::cpu_relax();
+        if (polls < 256) detail::cpu_relax();  // each poll is a system call: yield sooner
+        else sched_yield();
         continue;
       }
       return -1;
