@@ -1,7 +1,13 @@
-// One test body for every executor (tests/support/executors.hpp lists them), written against
-// the executor concept only: results in input order for every kind of input, empty batches,
-// exceptions that keep their type, futures from submit().
-#include "../support/executors.hpp"
+// One test body for every executor, written against the executor concept only: results in
+// input order for every kind of input, empty batches, exceptions that keep their type,
+// futures from submit(). A test file defines BREAKEVEN_SUITE_EXECUTORS as the std::tuple of
+// executor types to run it over (tests/support/executors.hpp lists the in-process ones;
+// tests/shm/executor_suite.cpp the shared-memory pool), then includes this header once.
+#pragma once
+#ifndef BREAKEVEN_SUITE_EXECUTORS
+#error "define BREAKEVEN_SUITE_EXECUTORS as the std::tuple of executor types to test"
+#endif
+#include "executors.hpp"
 
 #include <range/v3/view/iota.hpp>
 #include <range/v3/view/transform.hpp>
@@ -16,7 +22,6 @@
 #include <vector>
 
 namespace be = breakeven;
-using test::executors_under_test;
 
 namespace {
 
@@ -55,7 +60,7 @@ std::string bulk_failure(Ex& ex, const test::fails_at& op, const std::vector<int
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("executors model the concept", "[executor]", executors_under_test) {
+TEMPLATE_LIST_TEST_CASE("executors model the concept", "[executor]", BREAKEVEN_SUITE_EXECUTORS) {
   STATIC_REQUIRE(be::executor<TestType>);
   STATIC_REQUIRE(be::admits_v<TestType, test::square>);
   test::fixture<TestType> f;
@@ -63,7 +68,7 @@ TEMPLATE_LIST_TEST_CASE("executors model the concept", "[executor]", executors_u
 }
 
 TEMPLATE_LIST_TEST_CASE("bulk_map keeps input order for every input range", "[executor][order]",
-                        executors_under_test) {
+                        BREAKEVEN_SUITE_EXECUTORS) {
   test::fixture<TestType> f;
   const std::vector<int> vec = iota_vector(1000);
   std::array<int, 64> arr{};
@@ -91,7 +96,7 @@ TEMPLATE_LIST_TEST_CASE("bulk_map keeps input order for every input range", "[ex
 }
 
 TEMPLATE_LIST_TEST_CASE("bulk_map of one item and of fewer items than workers", "[executor][order]",
-                        executors_under_test) {
+                        BREAKEVEN_SUITE_EXECUTORS) {
   test::fixture<TestType> f;
   for (int n = 1; n <= 9; ++n) {
     for (const auto& s : schedules) {
@@ -102,7 +107,7 @@ TEMPLATE_LIST_TEST_CASE("bulk_map of one item and of fewer items than workers", 
 }
 
 TEMPLATE_LIST_TEST_CASE("an empty batch calls nothing and writes nothing", "[executor][empty]",
-                        executors_under_test) {
+                        BREAKEVEN_SUITE_EXECUTORS) {
   test::fixture<TestType> f;
   const std::vector<int> none;
   int sentinel = 42;
@@ -115,7 +120,7 @@ TEMPLATE_LIST_TEST_CASE("an empty batch calls nothing and writes nothing", "[exe
 }
 
 TEMPLATE_LIST_TEST_CASE("bulk_map rethrows the exception of the lowest failing index, with its type",
-                        "[executor][exceptions]", executors_under_test) {
+                        "[executor][exceptions]", BREAKEVEN_SUITE_EXECUTORS) {
   test::fixture<TestType> f;
   const std::vector<int> in = iota_vector(1000);
   for (const auto& s : schedules) {
@@ -131,7 +136,7 @@ TEMPLATE_LIST_TEST_CASE("bulk_map rethrows the exception of the lowest failing i
 }
 
 TEMPLATE_LIST_TEST_CASE("submit returns futures of values and of exceptions", "[executor][submit]",
-                        executors_under_test) {
+                        BREAKEVEN_SUITE_EXECUTORS) {
   test::fixture<TestType> f;
   std::vector<std::future<long long>> futures;
   for (int i = 0; i < 100; ++i) futures.push_back(f.ex.submit(test::square{}, i));
