@@ -6,11 +6,14 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
+#include <breakeven/executor/shared_memory.hpp>
 #include <breakeven/executor/thread_pool.hpp>
 #include <breakeven/select.hpp>
 #include <breakeven/stats.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -48,20 +51,40 @@ class executor_registry {
   /// True once the shared thread pool exists.
   bool threads_started() const noexcept { return threads_ != nullptr; }
 
+  /// The shared worker processes with their shared segment, started on first use. The
+  /// process pool and the shared-memory executor are the same workers: items travel
+  /// through the frames or stay in the segment, call by call.
+  breakeven::shared_memory_pool& shared_memory() {
+    std::call_once(processes_once_, [this] {
+      shm_ = std::make_unique<breakeven::shared_memory_pool>();
+      processes_started_.store(true, std::memory_order_release);
+    });
+    return *shm_;
+  }
+  /// The shared process pool (the shared-memory executor's workers).
+  breakeven::process_pool& processes() { return shared_memory().processes(); }
+  /// True once the shared worker processes exist.
+  bool processes_started() const noexcept { return processes_started_.load(std::memory_order_acquire); }
+
   /// Which executor kinds this program has built in.
-  static constexpr std::array<bool, executor_kind_count> available{true, true, false, false};
+  static constexpr std::array<bool, executor_kind_count> available{true, true, true, true};
 
  private:
   executor_registry() = default;
   sequential_executor seq_;
   std::once_flag threads_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
+  std::once_flag processes_once_;
+  std::atomic<bool> processes_started_{false};
+  std::unique_ptr<breakeven::shared_memory_pool> shm_;
 };
 
 namespace detail {
 
-// The options of one call merged with the switches in force and the pools' state.
-inline call_options merge(call_options o, const settings& s) noexcept {
+// The options of one call merged with the switches in force and the pools' state;
+// `payload_bytes` (the call's inputs and outputs) tells whether the shared segment holds
+// enough memory already.
+inline call_options merge(call_options o, const settings& s, std::size_t payload_bytes = 0) noexcept {
   if (s.disabled) o.disabled = true;
   if (s.max_workers != 0 && (o.max_workers == 0 || s.max_workers < o.max_workers)) o.max_workers = s.max_workers;
   if (s.forced && !o.force) {
@@ -76,6 +99,14 @@ inline call_options merge(call_options o, const settings& s) noexcept {
   auto& reg = executor_registry::instance();
   o.threads_warm = reg.threads_started();
   o.workers_spinning = reg.threads_started() && reg.threads().spinning();
+  o.processes_warm = reg.processes_started();
+  o.shm_segment_ready = false;
+  if (reg.processes_started()) {
+    try {
+      o.shm_segment_ready = reg.shared_memory().segment_ready(payload_bytes);
+    } catch (...) {  // a failed lock: not ready
+    }
+  }
   return o;
 }
 
@@ -113,7 +144,8 @@ plan plan_call(std::size_t n, const call_options& options, bool& full) {
     }
   }
   full = true;
-  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s));
+  const std::size_t payload = n * (kt::bytes_in + kt::bytes_out);
+  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s, payload));
 }
 
 }  // namespace breakeven
