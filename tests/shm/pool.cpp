@@ -210,3 +210,12 @@ TEST_CASE("100 calls reuse the segment: no growth in mapped or resident memory",
   CHECK(worker_after.size_kb == worker.size_kb);
   CHECK(is_affine_of(out[2047], 2047 % 97));
 }
+
+TEST_CASE("a call grows the segment at most once, before it sends any work", "[shm][pool][reuse]") {
+  be::shared_memory_pool pool(2);
+  std::vector<stest::vec256> in(3000, vec_of(1)), out(in.size());  // 3 MiB in, 3 MiB out
+  pool.bulk_map(stest::affine_vec{}, in, out.begin());
+  CHECK(pool.stats().segment.grows == 1);
+  CHECK(pool.stats().segment.size_bytes >= 2 * in.size() * sizeof(stest::vec256));
+  CHECK(is_affine_of(out[2999], 1));
+}

@@ -383,9 +383,8 @@ class shared_memory_pool {
         if (arena_->contains(std::to_address(out), n * sizeof(O)))
           return run(op, in, arena_->offset_of(std::to_address(out)), s, stop, [](auto&&...) {});
       }
-      detail::block_lease tmp(arena_, n * sizeof(O));
-      const O* src = reinterpret_cast<const O*>(tmp.data());
-      return run(op, in, tmp.offset(), s, stop, [&](std::size_t first, std::size_t count, const auto& failures) {
+      return run(op, in, copied_output, s, stop, [&](std::size_t first, std::size_t count, const auto& failures, const std::byte* base) {
+        const O* src = reinterpret_cast<const O*>(base);
         detail::for_each_ok(first, count, failures, [&](std::size_t b, std::size_t e) {
           if constexpr (detail::contiguous_of<Out, O>)
             std::memcpy(std::to_address(out) + b, src + b, (e - b) * sizeof(O));
@@ -475,20 +474,28 @@ class shared_memory_pool {
     t.kernel_name = ipc::type_name_of<Op>();
   }
 
-  // Runs `op` over `in` with outputs at segment offset `out` (no_output: discarded);
-  // `after(first, count, failures)` runs in the caller as each chunk ends, in order.
+  // `run`'s output offset for outputs placed in a block of their own, copied out by `after`.
+  static constexpr std::uint64_t copied_output = shm::no_output - 1;
+
+  // Runs `op` over `in` with outputs at segment offset `out` (no_output: discarded;
+  // copied_output: a block of the call); `after(first, count, failures, outputs)` runs in
+  // the caller as each chunk ends, in order.
   template <class Op, class R, class After>
   bulk_report run(const Op& op, R& in, std::uint64_t out, schedule s, std::stop_token stop, After&& after) {
     using I = input_t<Op>;
+    using O = std::conditional_t<std::is_void_v<output_t<Op>>, char, output_t<Op>>;
     const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
     if (n == 0) return {};
     const std::size_t chunk = std::min<std::size_t>(s.chunk != 0 ? s.chunk : default_chunk<Op>(n), UINT32_MAX);
     auto first = std::ranges::begin(in);
     const auto item = [&](std::size_t i) -> I { return first[static_cast<std::ranges::range_difference_t<R>>(i)]; };
 
-    // Every block is taken before any work is sent: a call that does not fit fails here.
-    detail::block_lease words(arena_, ((n + chunk - 1) / chunk) * sizeof(shm::progress_words));
-    detail::block_lease inputs;  // values copied in, or the elements of rows not in the segment
+    // Every block is taken before any work is sent, after at most one growth of the
+    // segment: a call that does not fit fails here.
+    const std::size_t page = arena_->page_size();
+    const auto pages = [page](std::size_t bytes) { return (std::max<std::size_t>(bytes, 1) + page - 1) / page * page; };
+    const std::size_t words_bytes = ((n + chunk - 1) / chunk) * sizeof(shm::progress_words);
+    std::size_t in_bytes = 0;  // values copied in, or the elements of rows not in the segment
     std::size_t in_offset = 0;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> rows;  // per row item: offset, count
     std::vector<std::size_t> copied;                            // row items whose elements were copied
@@ -506,17 +513,22 @@ class shared_memory_pool {
           scratch = detail::align_up<E>(scratch + r.size_bytes());
         }
       }
-      if (!copied.empty()) {
-        inputs = detail::block_lease(arena_, scratch);
-        for (std::size_t i : copied) rows[i].first += inputs.offset();
-      }
+      if (!copied.empty()) in_bytes = scratch;
     } else if constexpr (std::ranges::contiguous_range<R> && std::same_as<std::ranges::range_value_t<R>, I>) {
       if (arena_->contains(std::ranges::data(in), n * sizeof(I))) in_offset = arena_->offset_of(std::ranges::data(in));
-      else inputs = detail::block_lease(arena_, n * sizeof(I));
+      else in_bytes = n * sizeof(I);
     } else {
-      inputs = detail::block_lease(arena_, n * sizeof(I));
+      in_bytes = n * sizeof(I);
     }
-    std::memset(words.data(), 0, ((n + chunk - 1) / chunk) * sizeof(shm::progress_words));
+    const std::size_t out_bytes = out == copied_output ? n * sizeof(O) : 0;
+    arena_->reserve(pages(words_bytes) + (in_bytes != 0 ? pages(in_bytes) : 0) + (out_bytes != 0 ? pages(out_bytes) : 0));
+    detail::block_lease words(arena_, words_bytes);
+    detail::block_lease inputs = in_bytes != 0 ? detail::block_lease(arena_, in_bytes) : detail::block_lease();
+    detail::block_lease outputs = out_bytes != 0 ? detail::block_lease(arena_, out_bytes) : detail::block_lease();
+    if (outputs) out = outputs.offset();
+    if constexpr (detail::is_row_view<I>)
+      for (std::size_t i : copied) rows[i].first += inputs.offset();
+    std::memset(words.data(), 0, words_bytes);
     auto call = std::make_shared<detail::shm_call>(n, chunk, reinterpret_cast<const shm::progress_words*>(words.data()));
     // Whatever leaves this function, no worker may still be using its blocks.
     struct drain {
@@ -549,7 +561,7 @@ class shared_memory_pool {
       const std::size_t b = call->first(c), k = call->count(c);
       copy_in(b, b + k);
       shm::task_place at = place(words.offset() + c * sizeof(shm::progress_words), out);
-      if (out != shm::no_output) at.out = out + b * sizeof(std::conditional_t<std::is_void_v<output_t<Op>>, char, output_t<Op>>);
+      if (out != shm::no_output) at.out = out + b * sizeof(O);
       at.in = (inputs && !detail::is_row_view<I> ? inputs.offset() : in_offset) + b * sizeof(I);
       auto t = std::make_unique<detail::shm_chunk_task>(call, c);
       request(*t, op, k, at, std::span(rows).subspan(rows.empty() ? 0 : b, rows.empty() ? 0 : k));
@@ -563,7 +575,7 @@ class shared_memory_pool {
     }
     for (std::size_t c = 0; c < chunks && call->sent(c); ++c) {
       call->wait(c);
-      after(call->first(c), call->count(c), call->failures_of(c));
+      after(call->first(c), call->count(c), call->failures_of(c), outputs ? outputs.data() : nullptr);
       if constexpr (detail::mutable_rows<I>) {
         // Rows changed in the segment go back to where the caller keeps them.
         const std::size_t b = call->first(c), e = b + call->count(c);

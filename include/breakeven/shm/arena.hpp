@@ -48,8 +48,9 @@ struct arena_options {
   std::size_t retain_bytes = std::size_t{256} << 20;
   /// Address space reserved for growth in place (0: the machine's memory and swap).
   std::size_t reserve_bytes = 0;
-  /// Growth is rounded up to this many bytes.
-  std::size_t grow_bytes = std::size_t{2} << 20;
+  /// Growth is rounded up to this many bytes (each byte grown is allocated and mapped at
+  /// once: a large rounding makes a small first call pay for memory it does not use).
+  std::size_t grow_bytes = std::size_t{64} << 10;
 };
 
 /// What a segment holds and has done.
@@ -128,6 +129,15 @@ class arena {
     stats_.reuses += !grew && backed;
     stats_.in_use_bytes += size;
     return b;
+  }
+
+  /// Grows the segment once, if needed, so that blocks totalling `bytes` (page multiples)
+  /// can then be handed out without growing again. Throws insufficient_memory.
+  void reserve(std::size_t bytes) {
+    std::lock_guard lock(mu_);
+    for (const auto& [off, len] : free_)
+      if (len >= bytes) return;
+    (void)grow_locked(round_up(std::max<std::size_t>(bytes, 1), page_));
   }
 
   /// Returns a block to the free list (its pages kept, up to retain_bytes of them).
@@ -245,8 +255,7 @@ class arena {
     return false;
   }
 
-  void check_memory(std::size_t need) const {
-    const std::size_t avail = available_memory();
+  static void check_memory(std::size_t need, std::size_t avail = available_memory()) {
     if (need > avail)
       throw insufficient_memory(need, avail,
                                 "breakeven: the shared segment must grow by " + describe_bytes(need) + ", but only " +
@@ -268,13 +277,13 @@ class arena {
     }
     const std::size_t need = size - tail;
     std::size_t by = round_up(need, opt_.grow_bytes);
-    if (old + by > reserve_) by = need;
+    const std::size_t avail = available_memory();
+    if (by > avail || old + by > reserve_) by = need;  // the rounding must not be what fails
+    check_memory(by, avail);
     if (old + by > reserve_)
       throw insufficient_memory(need, reserve_ - old,
                                 "breakeven: the shared segment would grow to " + describe_bytes(old + need) +
                                     ", past its reserved address range of " + describe_bytes(reserve_));
-    if (by != need && by > available_memory()) by = need;  // the rounding must not be what fails
-    check_memory(by);
     if (::ftruncate(fd_.get(), static_cast<off_t>(old + by)) != 0) ipc::throw_errno("ftruncate(shared segment)");
     if (const int e = ::posix_fallocate(fd_.get(), static_cast<off_t>(old), static_cast<off_t>(by)); e != 0) {
       (void)::ftruncate(fd_.get(), static_cast<off_t>(old));
