@@ -145,12 +145,13 @@ int main(int argc, char** argv) {
   const auto measure = [&](std::size_t items, double& pipe_us, double& cold_us, double& warm_us) {
     std::vector<double> p, c, w;
     const be::schedule one_task{.chunk = items};
+    const auto part = std::span(in).first(items);
     for (int i = 0; i < 7; ++i) {
       be::shared_memory_pool pool(1);
-      pool.processes().bulk_map(affine_row{}, std::span(in).first(items), out.data(), one_task);
-      p.push_back(time_of([&] { pool.processes().bulk_map(affine_row{}, std::span(in).first(items), out.data(), one_task); }));
-      c.push_back(time_of([&] { pool.bulk_map(affine_row{}, std::span(in).first(items), out.data(), one_task); }));
-      w.push_back(time_of([&] { pool.bulk_map(affine_row{}, std::span(in).first(items), out.data(), one_task); }));
+      pool.processes().bulk_map(affine_row{}, part, out.data(), one_task);
+      p.push_back(time_of([&] { pool.processes().bulk_map(affine_row{}, part, out.data(), one_task); }));
+      c.push_back(time_of([&] { pool.bulk_map(affine_row{}, part, out.data(), one_task); }));
+      w.push_back(time_of([&] { pool.bulk_map(affine_row{}, part, out.data(), one_task); }));
       ok = ok && check(in, out.data(), items);
     }
     pipe_us = median(p) * 1e6;

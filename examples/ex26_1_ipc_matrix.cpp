@@ -149,7 +149,8 @@ bool quadrant(const char* label, const Op& op, const std::vector<Task>& tasks, e
   }
   const double chosen = t[static_cast<std::size_t>(choice.kind)];
   const double ratio = t[0] / chosen;
-  std::printf("  %5.2fx %s\n", ratio, ratio > 1.2 ? "[FASTER]" : choice.parallel() ? "[SLOWER or no gain]" : "[sequential]");
+  const char* verdict = ratio > 1.2 ? "[FASTER]" : choice.parallel() ? "[SLOWER or no gain]" : "[sequential]";
+  std::printf("  %5.2fx %s\n", ratio, verdict);
   std::printf("    plan: %s\n", std::string(be::explain<2048>(choice).view()).c_str());
   std::printf("    without threads: %s\n", std::string(be::explain<2048>(no_threads).view()).c_str());
   if (!same) std::printf("    RESULTS DIFFER between executors\n");
@@ -183,7 +184,8 @@ int main(int argc, char** argv) {
   std::printf("Example 26.1: IPC cost vs computation cost, 8 tasks, %u workers, best of %d\n", workers, runs);
   std::printf("(* the library's choice; + its choice if threads were ruled out; profile %s)\n\n",
               be::runtime_profile().name);
-  std::printf("%-27s %12s %12s %12s %12s  %s\n", "", "sequential", "threads", "processes", "shared mem", "speedup of the choice");
+  std::printf("%-27s %12s %12s %12s %12s  %s\n", "", "sequential", "threads", "processes", "shared mem",
+              "speedup of the choice");
   bool ok = true;
   ok &= quadrant("Heavy compute, small data", heavy_small{}, small_tasks, ex, runs);
   ok &= quadrant("Light compute, small data", light_small{}, small_tasks, ex, runs);

@@ -175,7 +175,8 @@ TEST_CASE("a cancelled call sends nothing more and gives back its blocks", "[shm
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     stop.request_stop();
   });
-  const be::bulk_report r = pool.try_bulk_map(stest::nap_ms{}, naps, out.begin(), {.chunk = 1, .workers = 2}, stop.get_token());
+  const be::schedule one_by_one{.chunk = 1, .workers = 2};
+  const be::bulk_report r = pool.try_bulk_map(stest::nap_ms{}, naps, out.begin(), one_by_one, stop.get_token());
   canceller.join();
   REQUIRE_FALSE(r.ok());
   CHECK(r.failed_items() < naps.size());  // some ran before the stop

@@ -11,7 +11,9 @@
 
 namespace test {
 
-/// The executor types the templated test bodies run over; add a new back end here.
+/// The in-process executor types the suite (executor_suite.hpp) runs over in tests/executor;
+/// process executors run it in their own area (tests/shm/executor_suite.cpp), whose main
+/// starts the process runtime first.
 using executors_under_test = std::tuple<breakeven::sequential_executor, breakeven::thread_pool>;
 
 /// How a test gets an executor of type E: default constructed unless specialized.

@@ -383,7 +383,7 @@ class shared_memory_pool {
         if (arena_->contains(std::to_address(out), n * sizeof(O)))
           return run(op, in, arena_->offset_of(std::to_address(out)), s, stop, [](auto&&...) {});
       }
-      return run(op, in, copied_output, s, stop, [&](std::size_t first, std::size_t count, const auto& failures, const std::byte* base) {
+      const auto copy_out = [&](std::size_t first, std::size_t count, const auto& failures, const std::byte* base) {
         const O* src = reinterpret_cast<const O*>(base);
         detail::for_each_ok(first, count, failures, [&](std::size_t b, std::size_t e) {
           if constexpr (detail::contiguous_of<Out, O>)
@@ -391,7 +391,8 @@ class shared_memory_pool {
           else
             for (std::size_t i = b; i < e; ++i) out[static_cast<std::ptrdiff_t>(i)] = src[i];
         });
-      });
+      };
+      return run(op, in, copied_output, s, stop, copy_out);
     }
     return r;
   }
@@ -554,7 +555,8 @@ class shared_memory_pool {
     const std::size_t chunks = call->chunks();
     for (std::size_t c = 0; c < chunks; ++c) {
       if (stop.stop_requested()) {
-        call->cancelled(c, std::make_exception_ptr(call_cancelled("breakeven: the call was cancelled before these items were sent")));
+        call->cancelled(
+            c, std::make_exception_ptr(call_cancelled("breakeven: the call was cancelled before these items were sent")));
         break;
       }
       if (s.workers != 0) call->wait_below(s.workers - 1);

@@ -216,7 +216,8 @@ class arena {
   // (merged with the holes it touches).
   void punch(std::size_t off, std::size_t len) noexcept {
     if (len == 0) return;
-    if (::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off), static_cast<off_t>(len)) != 0)
+    constexpr int punch_hole = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+    if (::fallocate(fd_.get(), punch_hole, static_cast<off_t>(off), static_cast<off_t>(len)) != 0)
       return;  // the pages stay: still correct, merely kept
     std::size_t lo = off, hi = off + len;
     for (auto it = holes_.begin(); it != holes_.end();) {

@@ -26,7 +26,6 @@
 #include <breakeven/operation.hpp>
 #include <breakeven/row_view.hpp>
 
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -81,8 +80,10 @@ struct worker_mapping {
 };
 
 inline worker_mapping& worker_map(std::uint32_t index) {
-  static std::array<worker_mapping, 4> maps{};
-  if (index >= maps.size()) throw decode_error("breakeven: a shared-memory task names descriptor " + std::to_string(index));
+  static std::vector<worker_mapping> maps;
+  if (index >= ipc::max_fds_per_message)
+    throw decode_error("breakeven: a shared-memory task names descriptor " + std::to_string(index));
+  if (index >= maps.size()) maps.resize(index + 1);
   return maps[index];
 }
 
