@@ -1,8 +1,10 @@
 // breakeven/concepts.hpp - the light root: everything a kernel author needs to annotate a
-// kernel (traits, the operation and executor concepts, transportability). Standard library only.
+// kernel (traits, the operation and executor concepts, transportability, row views).
+// Standard library only.
 #pragma once
 
 #include <breakeven/executor.hpp>
 #include <breakeven/operation.hpp>
+#include <breakeven/row_view.hpp>
 #include <breakeven/traits.hpp>
 #include <breakeven/transport.hpp>

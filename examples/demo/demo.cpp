@@ -90,6 +90,7 @@ void row(tally& t, const Items& items) {
   run(reg.sequential(), be::executor_kind::sequential);
   if constexpr (be::admits_v<be::thread_pool, Kernel>) run(reg.threads(), be::executor_kind::thread_pool);
   if constexpr (be::admits_v<be::process_pool, Kernel>) run(reg.processes(), be::executor_kind::process_pool);
+  if constexpr (be::admits_v<be::shared_memory_pool, Kernel>) run(reg.shared_memory(), be::executor_kind::shared_memory);
 
   std::size_t best = 0;
   for (std::size_t i = 0; i < measured.size(); ++i)

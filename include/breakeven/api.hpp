@@ -58,6 +58,12 @@ executor_kind on_executor(const plan& p, Body&& body) {
         return executor_kind::process_pool;
       }
       break;
+    case executor_kind::shared_memory:
+      if constexpr (admits_v<shared_memory_pool, Op>) {
+        body(reg.shared_memory(), sched);
+        return executor_kind::shared_memory;
+      }
+      break;
     default:
       break;
   }

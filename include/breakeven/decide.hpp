@@ -15,6 +15,7 @@
 #include <breakeven/operation.hpp>
 #include <breakeven/plan.hpp>
 #include <breakeven/profile.hpp>
+#include <breakeven/row_view.hpp>
 #include <breakeven/transport.hpp>
 
 #include <cstddef>
@@ -34,7 +35,7 @@ struct kernel_desc {
   bool isolation = false;
   bool shared_sink = false;
   bool transportable = true;     ///< input and output can cross a process boundary
-  bool shm_compatible = true;    ///< input and output items are trivially copyable
+  bool shm_compatible = true;    ///< items can live in shared memory (shm_item in, shm_value out)
 };
 
 /// Per-call options and what the run time knows that the profile cannot.
@@ -70,7 +71,7 @@ constexpr kernel_desc describe() noexcept {
       .isolation = kt::isolation,
       .shared_sink = kt::shared_sink,
       .transportable = transportable<In> && (out_void || transportable<Out>),
-      .shm_compatible = std::is_trivially_copyable_v<In> && (out_void || std::is_trivially_copyable_v<Out>),
+      .shm_compatible = shm_item<In> && (out_void || shm_value<Out>),
   };
 }
 
@@ -209,7 +210,7 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
     refuse(executor_kind::shared_memory, refusal::io_bound);
   }
   if (!k.transportable) refuse(executor_kind::process_pool, refusal::not_transportable);
-  if (!k.transportable || !k.shm_compatible) refuse(executor_kind::shared_memory, refusal::not_contiguous);
+  if (!k.shm_compatible) refuse(executor_kind::shared_memory, refusal::not_contiguous);
   if (k.isolation) {
     refuse(executor_kind::sequential, refusal::isolation);
     refuse(executor_kind::thread_pool, refusal::isolation);

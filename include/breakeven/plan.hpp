@@ -21,7 +21,7 @@ enum class refusal : std::uint8_t {
   not_thread_safe,     ///< threads need a thread-safe kernel
   io_bound,            ///< processes never run I/O-bound kernels
   not_transportable,   ///< input or output cannot cross a process boundary
-  not_contiguous,      ///< shared memory needs trivially copyable items
+  not_contiguous,      ///< shared memory needs trivially copyable items (or rows of them)
   isolation,           ///< the kernel must run in another process
   disabled,            ///< parallelism is switched off
   not_available,       ///< the executor is not built into this program
@@ -109,7 +109,7 @@ constexpr std::string_view to_string(refusal r) noexcept {
     case refusal::not_thread_safe: return "kernel not thread-safe";
     case refusal::io_bound: return "I/O-bound kernels never go to processes";
     case refusal::not_transportable: return "input/output not transportable";
-    case refusal::not_contiguous: return "items not trivially copyable";
+    case refusal::not_contiguous: return "items not trivially copyable values or rows of them";
     case refusal::isolation: return "kernel requires isolation in another process";
     case refusal::disabled: return "parallelism disabled";
     case refusal::not_available: return "executor not available";

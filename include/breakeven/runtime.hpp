@@ -9,6 +9,7 @@
 #include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
+#include <breakeven/executor/shared_memory.hpp>
 #include <breakeven/executor/thread_pool.hpp>
 #include <breakeven/select.hpp>
 #include <breakeven/stats.hpp>
@@ -57,37 +58,43 @@ class executor_registry {
   /// True once the shared thread pool exists.
   bool threads_started() const noexcept { return threads_started_.load(std::memory_order_acquire); }
 
-  /// The shared process pool (one worker per core), started on first use. Its workers
-  /// come from the fork server: call breakeven::process_runtime::init first thing in main.
-  breakeven::process_pool& processes() {
+  /// The shared worker processes with their shared segment, started on first use. The
+  /// process pool and the shared-memory executor are the same workers: items travel
+  /// through the frames or stay in the segment, call by call. The workers come from the
+  /// fork server: call breakeven::process_runtime::init first thing in main.
+  breakeven::shared_memory_pool& shared_memory() {
     std::call_once(processes_once_, [this] {
-      processes_ = std::make_unique<breakeven::process_pool>();
+      shm_ = std::make_unique<breakeven::shared_memory_pool>();
       processes_started_.store(true, std::memory_order_release);
       // The fork server stops in an exit handler registered when it started; this one,
-      // registered after it, runs before it, so the pool is shut down while its server lives.
-      std::atexit([] { instance().processes_.reset(); });
+      // registered after it, runs before it, so the workers are shut down while it lives.
+      std::atexit([] { instance().shm_.reset(); });
     });
-    return *processes_;
+    return *shm_;
   }
-  /// True once the shared process pool exists.
+  /// The shared process pool (the shared-memory executor's workers).
+  breakeven::process_pool& processes() { return shared_memory().processes(); }
+  /// True once the shared worker processes exist.
   bool processes_started() const noexcept { return processes_started_.load(std::memory_order_acquire); }
 
   /// Which executor kinds this program has built in.
-  static constexpr std::array<bool, executor_kind_count> available{true, true, true, false};
+  static constexpr std::array<bool, executor_kind_count> available{true, true, true, true};
 
  private:
   executor_registry() = default;
   sequential_executor seq_;
   std::once_flag threads_once_, processes_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
-  std::unique_ptr<breakeven::process_pool> processes_;
+  std::unique_ptr<breakeven::shared_memory_pool> shm_;
   std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
 namespace detail {
 
-// The options of one call merged with the switches in force and the pools' state.
-inline call_options merge(call_options o, const settings& s) noexcept {
+// The options of one call merged with the switches in force and the pools' state;
+// `payload_bytes` (the call's inputs and outputs) tells whether the shared segment holds
+// enough memory already.
+inline call_options merge(call_options o, const settings& s, std::size_t payload_bytes = 0) noexcept {
   if (s.disabled) o.disabled = true;
   if (s.max_workers != 0 && (o.max_workers == 0 || s.max_workers < o.max_workers)) o.max_workers = s.max_workers;
   if (s.forced && !o.force) {
@@ -103,6 +110,13 @@ inline call_options merge(call_options o, const settings& s) noexcept {
   o.threads_warm = reg.threads_started();
   o.processes_warm = reg.processes_started();
   o.workers_spinning = reg.threads_started() && reg.threads().spinning();
+  o.shm_segment_ready = false;
+  if (reg.processes_started()) {
+    try {
+      o.shm_segment_ready = reg.shared_memory().segment_ready(payload_bytes);
+    } catch (...) {  // a failed lock: not ready
+    }
+  }
   return o;
 }
 
@@ -142,7 +156,8 @@ plan plan_call(std::size_t n, const call_options& options, bool& full, const ker
     }
   }
   full = true;
-  return decide(desc, n, runtime_profile(), detail::merge(options, s));
+  const auto payload = static_cast<std::size_t>(static_cast<double>(n) * (desc.bytes_in + desc.bytes_out));
+  return decide(desc, n, runtime_profile(), detail::merge(options, s, payload));
 }
 
 }  // namespace breakeven

@@ -8,11 +8,13 @@
 #include <range/v3/view/iota.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <list>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace be = breakeven;
@@ -116,6 +118,38 @@ TEST_CASE("the executor follows the cost, and statistics show it", "[api][stats]
   be::map(slow_square{}, v);  // 64 x 5 ms: parallel on any machine with 2 cores or more
   if (be::runtime_profile().cores > 1) CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 1);
   CHECK(be::statistics()[be::executor_kind::thread_pool].items + be::statistics()[be::executor_kind::sequential].items == 128);
+}
+
+namespace {
+struct embed_norm {  // 16 KiB in, thread-unsafe: processes only, the payload decides which
+  using input_type = std::array<float, 4096>;
+  using output_type = float;
+  static constexpr auto cost = 2ms;
+  static constexpr bool thread_safe = false;
+  float operator()(const std::array<float, 4096>& v) const {
+    float s = 0;
+    for (float x : v) s += x * x;
+    return s;
+  }
+};
+}  // namespace
+
+TEST_CASE("processes: large payloads go through shared memory, small ones through the pipe", "[api][shm]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  CHECK(be::map(not_thread_safe{}, iota_vec(64))[63] == 63);
+  CHECK(be::statistics()[be::executor_kind::process_pool].calls == 1);
+  std::vector<std::array<float, 4096>> items(64);
+  for (std::size_t i = 0; i < items.size(); ++i) items[i].fill(static_cast<float>(i));
+  const auto norms = be::map(embed_norm{}, items);
+  CHECK(be::statistics()[be::executor_kind::shared_memory].calls == 1);
+  CHECK(norms[3] == 9.0f * 4096);
+  // The registry reports the segment it holds: a call of the same size finds it ready (and
+  // then, with no set-up to pay, shared memory is the cheaper transport for any payload).
+  bool full = false;
+  const be::plan again = be::plan_call<embed_norm>(items.size(), {}, full);
+  CHECK(std::string(be::explain(again).view()).find("crossover 0 B -> shared memory") != std::string::npos);
 }
 
 TEST_CASE("switches: disabled, forced, capped", "[api][config]") {

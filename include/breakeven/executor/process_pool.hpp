@@ -332,6 +332,22 @@ class process_pool {
     }
   }
 
+  /// op(x) for every item, for kernels whose effect is the point; outputs, if any, are
+  /// discarded. Errors as bulk_map.
+  template <class Op, std::ranges::input_range In>
+  void bulk_for_each(const Op& op, In&& in, schedule s = {}) {
+    static_assert(detail::check_process_kernel<Op>());
+    if constexpr (std::is_void_v<output_t<Op>>) {
+      bulk_map(op, std::forward<In>(in), nullptr, s);
+    } else {
+      std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
+      const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(items.size());
+      auto b = std::make_shared<detail::batch_state>();
+      launch(op, items.begin(), items.size(), chunk, b, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
+      b->wait_all();
+    }
+  }
+
   /// The outputs of `op` over `in`, in order (chunk 0: default_chunk).
   template <class Op, std::ranges::input_range In>
   std::vector<output_t<Op>> map(const Op& op, In&& in, std::size_t chunk = 0) {

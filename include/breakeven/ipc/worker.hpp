@@ -257,11 +257,28 @@ class worker_loop {
   std::vector<std::byte> out_;
 };
 
-/// The worker entry: arguments are its config and two descriptors (socket, shared memory).
+namespace detail {
+inline std::vector<int>& worker_fds() {
+  static std::vector<int> fds;
+  return fds;
+}
+}  // namespace detail
+
+/// In a worker: the i-th descriptor of its pool's `process_pool_options::worker_fds`, open
+/// for the worker's life; -1 when there is none (or outside a worker).
+inline int worker_descriptor(std::uint32_t i) noexcept {
+  const std::vector<int>& fds = detail::worker_fds();
+  return i < fds.size() ? fds[i] : -1;
+}
+
+/// The worker entry: arguments are its config, two descriptors (socket, shared memory),
+/// and the pool's extra descriptors for kernels (a count, then each).
 inline int worker_main(reader& args) {
   const auto cfg = decode<worker_config>(args);
   const int sock = args.fd(args.get<std::uint32_t>());
   const int memfd = args.fd(args.get<std::uint32_t>());
+  const auto extra = args.get<std::uint32_t>();
+  for (std::uint32_t i = 0; i < extra; ++i) detail::worker_fds().push_back(args.fd(args.get<std::uint32_t>()));
   duplex_mapping map = duplex_mapping::attach(memfd, cfg.ring_capacity);
   ::close(memfd);
   return worker_loop(sock, std::move(map), cfg).run();

@@ -73,6 +73,10 @@ struct process_pool_options {
   std::size_t ring_bytes = std::size_t{256} << 10;    ///< each direction's shared ring per worker
   std::chrono::microseconds spin{50};                 ///< how long a waiting side spins before it sleeps
   std::size_t max_frame_bytes = ipc::default_max_payload;  ///< the largest result a worker may send
+  /// Descriptors every worker receives at its start, replacements included (borrowed: they
+  /// must stay open while the pool lives); in the worker, ipc::worker_descriptor(i) gives
+  /// the i-th. The shared-memory executor passes its segment this way.
+  std::vector<int> worker_fds{};
 };
 
 /// What a pool has done so far.
@@ -312,6 +316,8 @@ class process_engine {
       ipc::encode(wr, cfg);
       wr.put(wr.attach_fd(theirs.get()));
       wr.put(wr.attach_fd(memfd.get()));
+      wr.put(static_cast<std::uint32_t>(opt_.worker_fds.size()));
+      for (const int fd : opt_.worker_fds) wr.put(wr.attach_fd(fd));
     });
     ipc::started_child c = start_child(m);
     theirs.reset();
@@ -610,10 +616,17 @@ class process_engine {
         for (auto& w : workers_)
           if (w->live && w->sock_eof) exits.emplace_back(w->pid, ipc::exit_status{});
       }
-      if (exits.empty()) return;
       for (auto& [pid, st] : exits)
         for (auto& w : workers_)
           if (w->live && w->pid == pid) on_exit(*w, st);
+      if (server_gone_) {
+        // A worker whose socket ended before the server went (the server killed it at the
+        // program's exit) gets no notice any more: it is gone.
+        for (auto& w : workers_)
+          if (w->live && w->sock_eof) on_exit(*w, ipc::exit_status{});
+        return;
+      }
+      if (exits.empty()) return;
     }
   }
 
