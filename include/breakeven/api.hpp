@@ -107,8 +107,7 @@ void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body)
   if constexpr (kt::cost_known) {
     desc = describe_batch<Op>(in);
   } else {
-    const learned_description learned = learned_describe(op, in, out, runtime_profile());
-    if (learned.probed) record_probe(learned.done);
+    const learned_description learned = learned_describe(op, in, out, runtime_profile());  // counts its probes
     done = learned.done;
     desc = learned.desc;
   }

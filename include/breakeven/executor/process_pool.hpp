@@ -332,19 +332,19 @@ class process_pool {
     }
   }
 
-  /// op(x) for every item, for kernels whose effect is the point; outputs, if any, are
-  /// discarded. Errors as bulk_map.
+  /// bulk_for_each that sends no chunk once `stop` is requested (as the stoppable bulk_map);
+  /// returns true when every item ran.
   template <class Op, std::ranges::input_range In>
-  void bulk_for_each(const Op& op, In&& in, schedule s = {}) {
+  bool bulk_for_each(const Op& op, In&& in, schedule s, std::stop_token stop) {
     static_assert(detail::check_process_kernel<Op>());
-    if constexpr (std::is_void_v<output_t<Op>>) {
-      bulk_map(op, std::forward<In>(in), nullptr, s);
-    } else {
+    if (s.workers == 0) s.workers = 2 * concurrency();
+    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
       std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
-      const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(items.size());
-      auto b = std::make_shared<detail::batch_state>();
-      launch(op, items.begin(), items.size(), chunk, b, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-      b->wait_all();
+      return bulk_for_each(op, items, s, std::move(stop));
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
+      return run_chunks(op, std::ranges::begin(in), n, s.chunk != 0 ? s.chunk : default_chunk<Op>(n), s.workers,
+                        [](std::size_t, ipc::reader&, std::size_t) {}, &stop);
     }
   }
 
