@@ -1,11 +1,16 @@
 // bench/process.cpp - the process pool's figures, measured side by side in one run:
 //   process_rt_us                  warm round trip of a 16-byte task, submit(...).get()
 //   process_rt_parked_us           the same with workers asleep (1 ms apart): the wake-up path
+//   process_rt_reactor_us          the same task declared slow (1 ms): the answer comes back
+//                                  through the pool's reactor thread, get() sleeps
 //   process_rt_python_us           Python's multiprocessing.Pool(2) apply_async().get(), same machine
 //   process_rt_vs_python           Python's round trip / ours
 //   process_start_ms               create a 2-worker pool and get its first result
 //   process_map_tiny_ns_per_item   map over 1,000,000 tiny items, default chunking
-//   process_speedup_heavy          heavy kernel on 2 workers vs sequential
+//   process_speedup_heavy          heavy kernel on 2 workers vs sequential (median of 3 pairs)
+//   process_foreign_load           share of the CPUs other processes used during the
+//                                  sequential runs: above ~0.1 the speedup is not this pool's
+#include <breakeven/calibrate.hpp>
 #include <breakeven/executor/process_pool.hpp>
 
 #include <algorithm>
@@ -28,6 +33,15 @@ struct echo16 {
   using input_type = std::array<char, 16>;
   using output_type = std::array<char, 16>;
   static constexpr auto cost = std::chrono::nanoseconds{20};
+  std::array<char, 16> operator()(const std::array<char, 16>& x) const { return x; }
+};
+
+// The same work as echo16, declared as taking 1 ms: submit does not wait for the answer
+// itself, so it travels worker -> reactor thread -> the caller asleep in get().
+struct echo16_declared_slow {
+  using input_type = std::array<char, 16>;
+  using output_type = std::array<char, 16>;
+  static constexpr auto cost = std::chrono::milliseconds{1};
   std::array<char, 16> operator()(const std::array<char, 16>& x) const { return x; }
 };
 
@@ -97,7 +111,7 @@ int main(int argc, char** argv) {
     return seconds_since(t0) * 1e3;
   });
 
-  double rt_us = 0, parked_us = 0, tiny_ns = 0, speedup = 0;
+  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, foreign = 0;
   {
     be::process_pool pool(2);
     std::array<char, 16> x{};
@@ -107,6 +121,12 @@ int main(int argc, char** argv) {
       const int n = 20'000;
       const auto t0 = clock_type::now();
       for (int i = 0; i < n; ++i) x = pool.submit(echo16{}, x).get();
+      return seconds_since(t0) / n * 1e6;
+    });
+    reactor_us = median_of(5, [&] {
+      const int n = 5'000;
+      const auto t0 = clock_type::now();
+      for (int i = 0; i < n; ++i) x = pool.submit(echo16_declared_slow{}, x).get();
       return seconds_since(t0) / n * 1e6;
     });
     parked_us = median_of(3, [&] {
@@ -135,23 +155,34 @@ int main(int argc, char** argv) {
     std::vector<std::uint32_t> seeds(8);
     std::iota(seeds.begin(), seeds.end(), 1u);
     std::vector<double> seq(seeds.size()), par(seeds.size());
-    auto t0 = clock_type::now();
-    for (std::size_t i = 0; i < seeds.size(); ++i) seq[i] = heavy{}(seeds[i]);
-    const double seq_s = seconds_since(t0);
-    t0 = clock_type::now();
-    pool.bulk_map(heavy{}, seeds, par.data());
-    const double par_s = seconds_since(t0);
-    if (seq != par) std::fprintf(stderr, "bench_process: heavy results differ\n");
-    speedup = seq_s / par_s;
+    std::vector<double> ratios, loads;
+    for (int pair = 0; pair < 3; ++pair) {
+      const be::calibration::load_meter load;
+      auto t0 = clock_type::now();
+      for (std::size_t i = 0; i < seeds.size(); ++i) seq[i] = heavy{}(seeds[i]);
+      const double seq_s = seconds_since(t0);
+      loads.push_back(load.foreign_share());
+      t0 = clock_type::now();
+      pool.bulk_map(heavy{}, seeds, par.data());
+      const double par_s = seconds_since(t0);
+      if (seq != par) std::fprintf(stderr, "bench_process: heavy results differ\n");
+      ratios.push_back(seq_s / par_s);
+    }
+    std::sort(ratios.begin(), ratios.end());
+    std::sort(loads.begin(), loads.end());
+    speedup = ratios[1];
+    foreign = loads[1];
   }
 
   const double py_us = python_round_trip_us();
   std::printf("process_rt_us: %.2f us\n", rt_us);
   std::printf("process_rt_parked_us: %.1f us\n", parked_us);
+  std::printf("process_rt_reactor_us: %.1f us\n", reactor_us);
   std::printf("process_rt_python_us: %.1f us\n", py_us);
   std::printf("process_rt_vs_python: %.1f ratio\n", py_us / rt_us);
   std::printf("process_start_ms: %.2f ms\n", start_ms);
   std::printf("process_map_tiny_ns_per_item: %.2f ns\n", tiny_ns);
   std::printf("process_speedup_heavy: %.2f ratio\n", speedup);
+  std::printf("process_foreign_load: %.2f share\n", foreign);
   return 0;
 }

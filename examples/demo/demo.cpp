@@ -75,7 +75,8 @@ void row(tally& t, const Items& items) {
   const Kernel k{};
   const std::size_t n = items.size();
   be::call_options o;
-  o.threads_warm = true;
+  o.threads_warm = true;  // every column runs on a warm pool
+  o.processes_warm = true;
   const be::plan p = be::decide(be::describe<Kernel>(), n, be::runtime_profile(), o);
 
   std::array<std::optional<double>, be::executor_kind_count> measured{};
@@ -88,6 +89,8 @@ void row(tally& t, const Items& items) {
   };
   run(reg.sequential(), be::executor_kind::sequential);
   if constexpr (be::admits_v<be::thread_pool, Kernel>) run(reg.threads(), be::executor_kind::thread_pool);
+  if constexpr (be::admits_v<be::process_pool, Kernel>) run(reg.processes(), be::executor_kind::process_pool);
+  if constexpr (be::admits_v<be::shared_memory_pool, Kernel>) run(reg.shared_memory(), be::executor_kind::shared_memory);
 
   std::size_t best = 0;
   for (std::size_t i = 0; i < measured.size(); ++i)
@@ -117,6 +120,7 @@ void row(tally& t, const Items& items) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  be::process_runtime::init(argc, argv);  // the fork server, before any thread exists
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const auto& prof = be::runtime_profile();
   std::printf("breakeven demo: profile '%s', %u cores; wake-up %s, thread dispatch %s, process round trip %s\n",

@@ -3,6 +3,7 @@
 // run time otherwise. An executor can be named per call instead.
 #pragma once
 
+#include <breakeven/learn.hpp>
 #include <breakeven/operation.hpp>
 #include <breakeven/runtime.hpp>
 #include <breakeven/select.hpp>
@@ -11,6 +12,8 @@
 #include <range/v3/range/concepts.hpp>
 #include <range/v3/range/conversion.hpp>
 #include <range/v3/range/primitives.hpp>
+
+#include <ranges>
 
 #include <chrono>
 #include <future>
@@ -71,24 +74,70 @@ executor_kind on_executor(const plan& p, Body&& body) {
   return executor_kind::sequential;
 }
 
-// Plans, logs, times and records one bulk call; `body(executor, schedule)` does the work.
-template <class Op, profile_source P, std::size_t StaticN = 0, class Body>
-void run_bulk(std::size_t n, const call_options& o, Body&& body) {
-  bool full = false;
-  plan p = plan_call<Op, P, StaticN>(n, o, full);
-  if (full && debug_enabled()) detail::log_plan(p, kernel_traits<Op>::name);
+// The kernel's description for this batch: variable-size items are measured (the mean of
+// up to 64 items spread over the batch) rather than taken at sizeof.
+template <class Op, class In>
+kernel_desc describe_batch(const In& in) {
+  using kt = kernel_traits<Op>;
+  kernel_desc d = describe<Op>();
+  if constexpr (kt::variable_bytes_in) {
+    const auto n = static_cast<std::size_t>(std::ranges::size(in));
+    if (n != 0) {
+      const std::size_t samples = n < 64 ? n : 64;
+      double bytes = 0;
+      for (std::size_t i = 0; i < samples; ++i)
+        bytes += static_cast<double>(kt::input_bytes(std::ranges::begin(in)[static_cast<std::ptrdiff_t>(i * n / samples)]));
+      d.bytes_in = bytes / static_cast<double>(samples);
+    }
+  }
+  return d;
+}
+
+// Plans, logs, times and records one bulk call over `in`, writing through `out`;
+// `body(executor, items, out, schedule)` does the work on the items the plan covers. A kernel
+// whose cost is unknown first runs a few items here to measure it (or uses what earlier
+// calls learned), and the plan covers the rest.
+template <class Op, profile_source P, std::size_t StaticN = 0, class In, class Out, class Body>
+void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+  using kt = kernel_traits<Op>;
+  const auto n = static_cast<std::size_t>(std::ranges::size(in));
   const auto t0 = std::chrono::steady_clock::now();
+  std::size_t done = 0;
+  kernel_desc desc;
+  if constexpr (kt::cost_known) {
+    desc = describe_batch<Op>(in);
+  } else {
+    const learned_description learned = learned_describe(op, in, out, runtime_profile());  // counts its probes
+    done = learned.done;
+    desc = learned.desc;
+  }
+  bool full = false;
+  plan p = plan_call<Op, P, StaticN>(n - done, o, full, desc);
+  if (full && debug_enabled()) detail::log_plan(p, kt::name);
   executor_kind ran = executor_kind::sequential;
-  if (!full) body(executor_registry::instance().sequential(), schedule{});
-  else ran = on_executor<Op>(p, body);
+  const auto run = [&](auto&& items, auto items_out) {
+    if (!full) body(executor_registry::instance().sequential(), items, items_out, schedule{});
+    else ran = on_executor<Op>(p, [&](auto& ex, const schedule& s) { body(ex, items, items_out, s); });
+  };
+  if (done == 0) {
+    run(in, out);
+  } else {
+    std::ranges::subrange rest(std::ranges::begin(in) + static_cast<std::ptrdiff_t>(done), std::ranges::end(in));
+    run(rest, out + static_cast<std::ptrdiff_t>(done));
+  }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   record_call(ran, n, static_cast<std::uint64_t>(ns));
 }
 
+// A kernel whose cost is unknown is probed on the items themselves: the range must be
+// indexable with the standard library's concepts too.
+template <class R>
+concept std_indexable_range = std::ranges::random_access_range<R> && std::ranges::sized_range<R>;
+
 // Calls `f(indexable range)`, materializing ranges that cannot be indexed.
 template <class R, class F>
 decltype(auto) with_indexable(R&& items, F&& f) {
-  if constexpr (indexable_range<R>) {
+  if constexpr (indexable_range<R> && std_indexable_range<R&>) {
     return f(items);
   } else {
     auto v = ranges::to<std::vector<ranges::range_value_t<R>>>(items);
@@ -113,8 +162,9 @@ struct map_fn {
                   "pass an output iterator instead");
     return detail::with_indexable(items, [&](auto& in) {
       std::vector<output_t<Op>> out(ranges::size(in));
-      detail::run_bulk<Op, P, static_batch_v<R>>(out.size(), o,
-                                                [&](auto& ex, const schedule& s) { ex.bulk_map(op, in, out.begin(), s); });
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
+        ex.bulk_map(op, items, to, s);
+      });
       return out;
     });
   }
@@ -128,7 +178,9 @@ struct map_fn {
     if constexpr (std::random_access_iterator<Out>) {
       return detail::with_indexable(items, [&](auto& in) {
         const auto n = ranges::size(in);
-        detail::run_bulk<Op, P, static_batch_v<R>>(n, o, [&](auto& ex, const schedule& s) { ex.bulk_map(op, in, out, s); });
+        detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out, o, [&](auto& ex, auto& items, auto to, const schedule& s) {
+          ex.bulk_map(op, items, to, s);
+        });
         return out + static_cast<std::iter_difference_t<Out>>(n);
       });
     } else {
@@ -162,8 +214,19 @@ struct for_each_fn {
     static_assert(check_operation<Op>());
     static_assert(detail::check_items<Op, R>());
     detail::with_indexable(items, [&](auto& in) {
-      detail::run_bulk<Op, P, static_batch_v<R>>(ranges::size(in), o,
-                                                 [&](auto& ex, const schedule& s) { ex.bulk_for_each(op, in, s); });
+      // Outputs, if any, land in scratch storage the probe of an unknown cost may also use.
+      using scratch_t = std::conditional_t<std::is_void_v<output_t<Op>>, char, output_t<Op>>;
+      std::vector<scratch_t> scratch(std::is_void_v<output_t<Op>> ? 0 : ranges::size(in));
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, scratch.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
+        if constexpr (requires { ex.bulk_for_each(op, items, s); }) {
+          ex.bulk_for_each(op, items, s);
+        } else if constexpr (std::is_void_v<output_t<Op>>) {
+          (void)to;
+          ex.bulk_map(op, items, static_cast<void*>(nullptr), s);  // no outputs to write
+        } else {  // an executor that always returns outputs
+          ex.bulk_map(op, items, to, s);
+        }
+      });
       return 0;
     });
   }

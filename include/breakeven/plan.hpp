@@ -42,7 +42,7 @@ enum class reason_code : std::uint8_t {
   payload_shm,       ///< step 4: payload per task above the shared-memory crossover
   payload_pipe,      ///< step 4: payload per task below the crossover
   sink_writer,       ///< step 5: a shared sink gets one batched writer
-  variance_high,     ///< step 6: small chunks, dynamic claiming
+  variance_high,     ///< step 6: small chunks, dynamic claiming (b: 1 for high, 0 for medium)
   variance_low,      ///< step 6: large chunks to amortise dispatch
   latency_first,     ///< step 7: latency-first cuts smaller tasks
   chosen,            ///< the verdict
@@ -154,7 +154,8 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
       break;
     case reason_code::sink_writer: s += "shared sink -> one batched writer, bounded queue"; break;
     case reason_code::variance_high:
-      (s += "high variance -> dynamic chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
+      (s += r.b > 0 ? "high" : "medium") += " variance -> dynamic chunks of ";
+      s.append_uint(static_cast<std::uint64_t>(r.a));
       break;
     case reason_code::variance_low:
       (s += "low variance -> static chunks of ").append_uint(static_cast<std::uint64_t>(r.a));

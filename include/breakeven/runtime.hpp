@@ -6,6 +6,7 @@
 #include <breakeven/break_even.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/shared_memory.hpp>
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,12 +24,14 @@
 
 namespace breakeven {
 
-/// The profile run-time decisions use: the build's default profile with the cores this
-/// process can actually use.
+/// The profile run-time decisions use: BREAKEVEN_PROFILE's file (a calibration, cores
+/// included), else the build's default profile with the cores this process can use.
 inline const machine_profile& runtime_profile() noexcept {
   static const machine_profile p = [] {
-    machine_profile m = default_profile::value;
-    if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
+    const profile_document& doc = environment_profile();
+    machine_profile m = doc.profile;
+    if (doc.source.empty())
+      if (const unsigned hc = std::thread::hardware_concurrency(); hc != 0) m.cores = hc;
     return m;
   }();
   return p;
@@ -45,19 +49,26 @@ class executor_registry {
   sequential_executor& sequential() noexcept { return seq_; }
   /// The shared thread pool, started on first use.
   breakeven::thread_pool& threads() {
-    std::call_once(threads_once_, [this] { threads_ = std::make_unique<breakeven::thread_pool>(); });
+    std::call_once(threads_once_, [this] {
+      threads_ = std::make_unique<breakeven::thread_pool>();
+      threads_started_.store(true, std::memory_order_release);
+    });
     return *threads_;
   }
   /// True once the shared thread pool exists.
-  bool threads_started() const noexcept { return threads_ != nullptr; }
+  bool threads_started() const noexcept { return threads_started_.load(std::memory_order_acquire); }
 
   /// The shared worker processes with their shared segment, started on first use. The
   /// process pool and the shared-memory executor are the same workers: items travel
-  /// through the frames or stay in the segment, call by call.
+  /// through the frames or stay in the segment, call by call. The workers come from the
+  /// fork server: call breakeven::process_runtime::init first thing in main.
   breakeven::shared_memory_pool& shared_memory() {
     std::call_once(processes_once_, [this] {
       shm_ = std::make_unique<breakeven::shared_memory_pool>();
       processes_started_.store(true, std::memory_order_release);
+      // The fork server stops in an exit handler registered when it started; this one,
+      // registered after it, runs before it, so the workers are shut down while it lives.
+      std::atexit([] { instance().shm_.reset(); });
     });
     return *shm_;
   }
@@ -72,11 +83,10 @@ class executor_registry {
  private:
   executor_registry() = default;
   sequential_executor seq_;
-  std::once_flag threads_once_;
+  std::once_flag threads_once_, processes_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
-  std::once_flag processes_once_;
-  std::atomic<bool> processes_started_{false};
   std::unique_ptr<breakeven::shared_memory_pool> shm_;
+  std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
 namespace detail {
@@ -98,8 +108,8 @@ inline call_options merge(call_options o, const settings& s, std::size_t payload
   }
   auto& reg = executor_registry::instance();
   o.threads_warm = reg.threads_started();
-  o.workers_spinning = reg.threads_started() && reg.threads().spinning();
   o.processes_warm = reg.processes_started();
+  o.workers_spinning = reg.threads_started() && reg.threads().spinning();
   o.shm_segment_ready = false;
   if (reg.processes_started()) {
     try {
@@ -128,8 +138,10 @@ inline void log_plan(const plan& p, std::string_view kernel) {
 /// options or switches, are decided in full with the run-time profile and the pools' state.
 /// When the batch size is in the range's type (StaticN != 0), that check is a constant.
 /// `full` is false when the fast path was taken (the plan then holds only kind and batch).
+/// `desc` describes the kernel for this batch (describe<Op>() with measured bytes or a
+/// learned cost filled in).
 template <operation Op, profile_source P = default_profile, std::size_t StaticN = 0>
-plan plan_call(std::size_t n, const call_options& options, bool& full) {
+plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>()) {
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
   full = false;
@@ -144,8 +156,8 @@ plan plan_call(std::size_t n, const call_options& options, bool& full) {
     }
   }
   full = true;
-  const std::size_t payload = n * (kt::bytes_in + kt::bytes_out);
-  return decide(describe<Op>(), n, runtime_profile(), detail::merge(options, s, payload));
+  const auto payload = static_cast<std::size_t>(static_cast<double>(n) * (desc.bytes_in + desc.bytes_out));
+  return decide(desc, n, runtime_profile(), detail::merge(options, s, payload));
 }
 
 }  // namespace breakeven

@@ -216,3 +216,74 @@ TEST_CASE("for_each runs every item once, submit returns futures", "[api]") {
   auto dear = be::submit(slow_square{}, 11);
   CHECK(dear.get() == 121);
 }
+
+TEST_CASE("kernels that are not thread-safe go to the process pool past break-even", "[api][process]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  const auto v = iota_vec(64);  // 64 x 5 ms of a thread-unsafe kernel
+  const auto out = be::map(not_thread_safe{}, v);
+  REQUIRE(out.size() == 64);
+  CHECK(out[63] == 63);
+  CHECK(be::statistics()[be::executor_kind::thread_pool].calls == 0);
+  // The pipe or the shared segment: with a segment already mapped (by an earlier call),
+  // shared memory costs only a copy and may win even for small payloads.
+  if (be::runtime_profile().cores > 1)
+    CHECK(be::statistics()[be::executor_kind::process_pool].calls + be::statistics()[be::executor_kind::shared_memory].calls == 1);
+  auto f = be::submit(not_thread_safe{}, 7);
+  CHECK(f.get() == 7);
+  be::for_each(not_thread_safe{}, v);
+}
+
+namespace {
+struct unknown_spin {  // cost not declared: about 20 us per item, measured by the library
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = be::unknown_cost;
+  int operator()(const int& x) const {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+    return x + 1;
+  }
+};
+}  // namespace
+
+TEST_CASE("an unknown cost is probed on the first call only, and every item still runs once", "[api][learn]") {
+  be::learned_costs::global().reset();
+  be::reset_statistics();
+  const auto v = iota_vec(200);
+  const auto first = be::map(unknown_spin{}, v);
+  REQUIRE(first.size() == 200);
+  for (int i = 0; i < 200; ++i) REQUIRE(first[static_cast<std::size_t>(i)] == i + 1);
+  const auto after_first = be::statistics();
+  CHECK(after_first.probes == 1);
+  CHECK(after_first.probed_items >= 1);
+  CHECK(after_first.probed_items < 200);
+  const double learned = be::learned_costs::global().of<unknown_spin>().estimate_ns();
+  CHECK(learned > 10'000);   // the kernel spins 20 us per item
+  CHECK(learned < 200'000);
+
+  const auto second = be::map(unknown_spin{}, v);
+  CHECK(second == first);
+  CHECK(be::statistics().probes == 1);  // decided from what the first call learned
+  CHECK(be::statistics().total_calls() == 2);
+}
+
+namespace {
+struct text_length {  // variable-size items: the plan sees their measured bytes
+  using input_type = std::string;
+  using output_type = std::size_t;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr std::size_t bytes_in(const std::string& s) { return s.size(); }
+  std::size_t operator()(const std::string& s) const { return s.size(); }
+};
+}  // namespace
+
+TEST_CASE("variable-size items are measured for the plan", "[api][bytes]") {
+  const std::vector<std::string> texts(100, std::string(4096, 'x'));
+  const be::kernel_desc d = be::detail::describe_batch<text_length>(texts);
+  CHECK(d.bytes_in == 4096);
+  CHECK(be::describe<text_length>().bytes_in == sizeof(std::string));
+  CHECK(be::map(text_length{}, texts)[99] == 4096);
+}

@@ -83,3 +83,7 @@ TEST_CASE("a thread-unsafe kernel is never planned onto threads", "[conformance]
     CHECK(be::plan_for<seed::unsafe_numerical, guide>(n).kind != executor_kind::thread_pool);
   }
 }
+
+// The same explanation checked at namespace scope, where g++ 12 once could not evaluate it.
+static_assert(be::explain(be::plan_for<seed::numerical, guide>(6)).contains("work 300 ms <= 3 x overhead 100 ms"));
+static_assert(!be::explain(be::plan_for<seed::numerical, guide>(6)).contains("=> thread_pool"));

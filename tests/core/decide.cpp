@@ -105,3 +105,24 @@ TEST_CASE("a forced executor the kernel's traits exclude is refused with a reaso
   CHECK(p.kind == executor_kind::process_pool);
   CHECK(std::string(be::explain(p).view()).find("forced thread_pool refused: kernel not thread-safe") != std::string::npos);
 }
+
+TEST_CASE("the variance reason names the variance declared", "[core][explain]") {
+  be::kernel_desc medium{.cost_ns = 100'000, .bytes_in = 8, .bytes_out = 8, .variance = be::variance::medium};
+  be::kernel_desc high = medium;
+  high.variance = be::variance::high;
+  const auto& prof = be::profiles::conservative::value;
+  CHECK(std::string(be::explain(be::decide(medium, 10'000, prof)).view()).find("medium variance -> dynamic") != std::string::npos);
+  CHECK(std::string(be::explain(be::decide(high, 10'000, prof)).view()).find("high variance -> dynamic") != std::string::npos);
+}
+
+TEST_CASE("two long items of varying cost on two workers go parallel", "[core][chunks]") {
+  // Each worker takes one item; the makespan is the longer item, not two of them.
+  be::kernel_desc k{.cost_ns = 50e6, .bytes_in = 32, .bytes_out = 8, .variance = be::variance::high};
+  const auto p = be::decide(k, 2, be::profiles::conservative::value);
+  CHECK(p.kind == executor_kind::thread_pool);
+  CHECK(p.speedup() > 1.3);
+  CHECK(p.speedup() < 2.0);
+  // The critical path never exceeds the sequential work, whatever the variance.
+  for (std::size_t n : {1u, 2u, 3u, 7u})
+    CHECK(be::decide(k, n, be::profiles::conservative::value).of(executor_kind::thread_pool).work_ns <= 50e6 * static_cast<double>(n));
+}

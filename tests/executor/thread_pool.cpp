@@ -40,19 +40,7 @@ struct record_thread {
   }
 };
 
-// Blocks until released; says when it has started.
-struct gate {
-  using input_type = int;
-  using output_type = int;
-  static constexpr auto cost = std::chrono::milliseconds{1};
-  std::atomic<bool>* started;
-  std::atomic<bool>* open;
-  int operator()(const int& x) const {
-    started->store(true);
-    while (!open->load()) std::this_thread::sleep_for(100us);
-    return x;
-  }
-};
+using test::gate;
 
 // Sleeps a little, then counts itself.
 struct slow_count {

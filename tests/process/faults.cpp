@@ -201,3 +201,55 @@ TEST_CASE("a task naming a kernel the worker's program lacks fails with the kern
     CHECK(pool.submit(ptest::affine{}, 4).get() == 9);  // the worker is fine
   }
 }
+
+namespace collide {
+// Two kernels that declare the same name.
+struct plus_one {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr std::string_view name = "twin";
+  int operator()(const int& x) const { return x + 1; }
+};
+struct plus_two {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr std::string_view name = "twin";
+  int operator()(const int& x) const { return x + 2; }
+};
+}  // namespace collide
+
+TEST_CASE("two kernels with one name: told apart in the same image, reported under spawn", "[process][faults]") {
+  {
+    be::process_pool pool(1);  // fork server: the task's code address settles the name
+    CHECK(pool.submit(collide::plus_one{}, 1).get() == 2);
+    CHECK(pool.submit(collide::plus_two{}, 1).get() == 3);
+  }
+  be::process_pool_options o;
+  o.workers = 1;
+  o.method = be::start_method::spawn;
+  be::process_pool spawned(o);
+  CHECK_THROWS_WITH(spawned.submit(collide::plus_one{}, 1).get(),
+                    Catch::Contains("kernel 'twin'") && Catch::Contains("two registrations share the name 'twin'"));
+  CHECK(spawned.submit(ptest::affine{}, 1).get() == 3);
+}
+
+TEST_CASE("an answer over the frame limit fails its task with a protocol error; the pool goes on",
+          "[process][faults]") {
+  be::process_pool_options o;
+  o.workers = 1;
+  o.max_frame_bytes = 4096;
+  be::process_pool pool(o);
+  try {
+    pool.submit(ptest::repeat{}, 20'000).get();
+    FAIL("no exception");
+  } catch (const be::protocol_error& e) {
+    CHECK(std::string(e.what()).find("exceeds the limit of 4096") != std::string::npos);
+  }
+  CHECK(pool.submit(ptest::repeat{}, 3).get() == "xxx");
+  CHECK(pool.stats().workers_lost == 1);  // the pool no longer trusted that stream
+  // A task too large to send is refused before it reaches a worker.
+  CHECK_THROWS_AS(pool.submit(ptest::words{}, std::string(10'000, 'y')), std::length_error);
+  CHECK(pool.submit(ptest::repeat{}, 2).get() == "xx");
+}

@@ -183,6 +183,23 @@ struct greeting {
   std::string operator()(const int&) const { return worker_greeting; }
 };
 
+/// n -> a string of n 'x': a small input, an answer as large as asked.
+struct repeat {
+  using input_type = int;
+  using output_type = std::string;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  std::string operator()(const int& n) const { return std::string(static_cast<std::size_t>(n), 'x'); }
+};
+
+/// Program state a worker sees as it was when its image was taken.
+inline int global_marker = 0;
+struct read_marker {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  int operator()(const int&) const { return global_marker; }
+};
+
 /// A kernel with no output.
 struct touch {
   using input_type = int;

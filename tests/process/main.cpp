@@ -22,6 +22,7 @@ struct hygiene_listener : Catch::TestEventListenerBase {
   void testCaseEnded(Catch::TestCaseStats const& s) override {
     if (breakeven_test::settles(fds)) return;
     ++leaks;
+
     std::fprintf(stderr, "\nLEAK after test case '%s': %zu stray child process(es), %d open descriptors (expected %d)\n",
                  s.testInfo.name.c_str(), breakeven_test::stray_children().size(), breakeven_test::open_fds(), fds);
   }
@@ -33,6 +34,7 @@ CATCH_REGISTER_LISTENER(hygiene_listener)
 
 int main(int argc, char* argv[]) {
   breakeven::process_runtime::init(argc, argv);
+  breakeven_test::start_sanitizer_symbolizer();
   const int failed = Catch::Session().run(argc, argv);
   if (leaks != 0) std::fprintf(stderr, "%d test case(s) leaked child processes or descriptors\n", leaks);
   return failed != 0 ? failed : (leaks != 0 ? EXIT_FAILURE : 0);

@@ -221,3 +221,41 @@ TEST_CASE("terminate kills the workers and fails what has not finished", "[proce
   CHECK_THROWS_AS(running.get(), be::pool_closed);
   CHECK_THROWS_AS(queued.get(), be::pool_closed);
 }
+
+TEST_CASE("items and results larger than the ring stream through it", "[process][pool]") {
+  be::process_pool_options o;
+  o.workers = 2;
+  o.ring_bytes = 16 * 1024;  // rounded to a power of two, at least 4 KiB
+  be::process_pool pool(o);
+  std::string text;
+  for (int i = 0; i < 100'000; ++i) text += "w" + std::to_string(i % 977) + ' ';
+  const auto direct = ptest::words{}(text);
+  CHECK(pool.submit(ptest::words{}, text).get() == direct);  // ~600 KB each way
+  const std::vector<std::string> many(6, text);
+  for (const auto& r : pool.map(ptest::words{}, many, 1)) CHECK(r == direct);
+  std::vector<std::int64_t> in(200'000);
+  std::iota(in.begin(), in.end(), 0);
+  const auto out = pool.map(ptest::affine{}, in, 50'000);  // 400 KB chunks through 16 KiB rings
+  for (std::size_t i = 0; i < in.size(); ++i) REQUIRE(out[i] == 2 * in[i] + 1);
+}
+
+TEST_CASE("each start method takes the program's image at its own moment", "[process][pool]") {
+  ptest::global_marker = 42;  // set after process_runtime::init
+  auto seen = [](be::start_method m) {
+    be::process_pool_options o;
+    o.workers = 1;
+    o.method = m;
+    o.max_tasks_per_child = 1;  // a replacement sees the same image
+    be::process_pool pool(o);
+    const int first = pool.submit(ptest::read_marker{}, 0).get();
+    ptest::global_marker = 7;  // later changes reach no worker
+    const int second = pool.submit(ptest::read_marker{}, 0).get();
+    ptest::global_marker = 42;
+    CHECK(first == second);
+    return first;
+  };
+  CHECK(seen(be::start_method::fork) == 42);        // the program when the pool was made
+  CHECK(seen(be::start_method::fork_server) == 0);  // the program at process_runtime::init
+  CHECK(seen(be::start_method::spawn) == 0);        // the program started afresh
+  ptest::global_marker = 0;
+}

@@ -6,6 +6,7 @@
 #include <breakeven/ipc/runtime.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,35 @@ inline int open_fds() {
     --n;  // the directory's own descriptor
   }
   return n;
+}
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define BREAKEVEN_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define BREAKEVEN_TEST_SANITIZED 1
+#endif
+#endif
+#ifdef BREAKEVEN_TEST_SANITIZED
+extern "C" void __sanitizer_symbolize_pc(void* pc, const char* fmt, char* out, std::size_t size);
+#endif
+
+/// In a sanitizer build: starts the runtime's symbolizer (a child process with pipes to it)
+/// now, so that it is part of every test's baseline rather than a leak of the first test
+/// whose (suppressed) report it symbolizes.
+inline void start_sanitizer_symbolizer() {
+#ifdef BREAKEVEN_TEST_SANITIZED
+  char buf[256];
+  __sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L", buf, sizeof buf);
+#endif
+}
+
+/// The sanitizer runtime's own helper processes, which are not the library's.
+inline bool sanitizer_helper(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(f, comm);
+  return comm.find("symbolizer") != std::string::npos || comm == "addr2line";
 }
 
 /// Processes whose parent is `parent` (zombies included), from /proc.
@@ -59,7 +89,7 @@ inline std::vector<pid_t> stray_children() {
   const pid_t server = breakeven::process_runtime::fork_server_pid();
   std::vector<pid_t> out;
   for (pid_t c : children_of(::getpid()))
-    if (c != server) out.push_back(c);
+    if (c != server && !sanitizer_helper(c)) out.push_back(c);
   if (server > 0)
     for (pid_t c : children_of(server)) out.push_back(c);
   return out;

@@ -15,7 +15,17 @@ struct fixed_string {
 
   constexpr operator std::string_view() const noexcept { return {data, size}; }
   constexpr std::string_view view() const noexcept { return {data, size}; }
-  constexpr bool contains(std::string_view s) const noexcept { return view().find(s) != std::string_view::npos; }
+  /// True when `s` occurs in the string. A plain loop: g++ 12 cannot evaluate
+  /// string_view::find over a temporary's array in a namespace-scope static_assert.
+  constexpr bool contains(std::string_view s) const noexcept {
+    if (s.size() > size) return false;
+    for (std::size_t i = 0; i + s.size() <= size; ++i) {
+      std::size_t j = 0;
+      while (j < s.size() && data[i + j] == s[j]) ++j;
+      if (j == s.size()) return true;
+    }
+    return false;
+  }
 
   constexpr fixed_string& operator+=(std::string_view s) noexcept {
     for (char c : s) {

@@ -12,6 +12,7 @@
 #include <future>
 #include <iterator>
 #include <span>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
@@ -27,6 +28,16 @@ template <class Out, class Op>
 concept bulk_output = std::copy_constructible<Out> && requires(Out out, std::ptrdiff_t i, output_t<Op>&& v) {
   out[i] = std::move(v);
 };
+
+/// An executor whose bulk calls can be stopped between chunks: `bulk_map(op, in, out, s,
+/// std::stop_token)` (and bulk_for_each likewise) claims no chunk once a stop is requested,
+/// lets the chunks in flight finish, and returns whether every item ran.
+template <class E>
+concept stoppable_executor =
+    executor<E> && requires(E& e, const detail::archetype_kernel& op, std::span<const detail::archetype_item> in,
+                            detail::archetype_item* out, const schedule& s, std::stop_token stop) {
+      { e.bulk_map(op, in, out, s, stop) } -> std::same_as<bool>;
+    };
 
 namespace detail {
 
@@ -88,6 +99,22 @@ consteval bool check_in_process() {
     static_assert(!kernel_traits<Op>::isolation, "breakeven: the kernel's 'isolation' trait requires a process pool");
   }
   return in_process_admits<Op, Threads>();
+}
+
+/// The body of a bulk_map, as executors run it: item i sets out[i] = op(in[i]).
+template <class Op, class In, class Out>
+auto map_item(const Op& op, In& in, Out out) {
+  auto first = std::ranges::begin(in);
+  using diff = std::iter_difference_t<decltype(first)>;
+  return [&op, first, out](std::size_t i) { out[static_cast<diff>(i)] = std::invoke(op, first[static_cast<diff>(i)]); };
+}
+
+/// The body of a bulk_for_each: item i calls op(in[i]).
+template <class Op, class In>
+auto for_each_item(const Op& op, In& in) {
+  auto first = std::ranges::begin(in);
+  using diff = std::iter_difference_t<decltype(first)>;
+  return [&op, first](std::size_t i) { std::invoke(op, first[static_cast<diff>(i)]); };
 }
 
 /// Runs op(x) and stores its result, or the exception it threw (its type kept), in `p`.

@@ -40,6 +40,7 @@
 #include <mutex>
 #include <optional>
 #include <ranges>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -112,7 +113,7 @@ task_ptr make_chunk_request(task_ptr t, const Op& op, It first, std::size_t n) {
     ipc::encode_chunk(w, op, first, static_cast<std::uint32_t>(n));
   }
   ipc::finish_frame(buf, at);
-  t->kernel_name = ipc::type_name_of<Op>();
+  t->kernel_name = kernel_traits<Op>::name;
   return t;
 }
 
@@ -304,52 +305,46 @@ class process_pool {
   /// earliest failed chunk after every chunk has ended.
   template <class Op, std::ranges::input_range In, class Out>
   void bulk_map(const Op& op, In&& in, Out out, schedule s = {}) {
-    static_assert(detail::check_process_kernel<Op>());
-    using O = output_t<Op>;
-    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
-      std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
-      bulk_map(op, items, std::move(out), s);
-    } else {
-      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
-      const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
-      auto b = std::make_shared<detail::batch_state>();
-      if constexpr (std::is_void_v<O>) {
-        (void)out;
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-        b->wait_all();
-      } else if constexpr (detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
-        O* base = std::to_address(out);
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers,
-               [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
-        b->wait_all();
-      } else {
-        // Values land per chunk, then move to `out` in order once all have ended.
-        std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
-        launch(op, std::ranges::begin(in), n, chunk, b, s.workers,
-               [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
-                 std::vector<O>& p = parts[at / chunk];
-                 p.reserve(k);
-                 for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
-               });
-        b->wait_all();
-        for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
-      }
-    }
+    run_bulk_map(op, std::forward<In>(in), std::move(out), s, nullptr);
   }
 
-  /// op(x) for every item, for kernels whose effect is the point; outputs, if any, are
-  /// discarded. Errors as bulk_map.
+  /// bulk_map that sends no chunk once `stop` is requested: at most 2 x workers chunks (or
+  /// `s.workers`) are in flight at a time, and those finish in their workers. Returns true
+  /// when every item ran. (A void kernel's `out` is not used.)
+  template <class Op, std::ranges::input_range In, class Out>
+  bool bulk_map(const Op& op, In&& in, Out out, schedule s, std::stop_token stop) {
+    if (s.workers == 0) s.workers = 2 * concurrency();
+    return run_bulk_map(op, std::forward<In>(in), std::move(out), s, &stop);
+  }
+
+  /// Runs `op` on every item for its effects, in the workers; outputs are discarded.
+  /// Rethrows the error of the earliest failed chunk after every chunk has ended.
   template <class Op, std::ranges::input_range In>
   void bulk_for_each(const Op& op, In&& in, schedule s = {}) {
     static_assert(detail::check_process_kernel<Op>());
-    if constexpr (std::is_void_v<output_t<Op>>) {
-      bulk_map(op, std::forward<In>(in), nullptr, s);
-    } else {
+    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
       std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
-      const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(items.size());
-      auto b = std::make_shared<detail::batch_state>();
-      launch(op, items.begin(), items.size(), chunk, b, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-      b->wait_all();
+      bulk_for_each(op, items, s);
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
+      run_chunks(op, std::ranges::begin(in), n, s.chunk != 0 ? s.chunk : default_chunk<Op>(n), s.workers,
+                 [](std::size_t, ipc::reader&, std::size_t) {});
+    }
+  }
+
+  /// bulk_for_each that sends no chunk once `stop` is requested (as the stoppable bulk_map);
+  /// returns true when every item ran.
+  template <class Op, std::ranges::input_range In>
+  bool bulk_for_each(const Op& op, In&& in, schedule s, std::stop_token stop) {
+    static_assert(detail::check_process_kernel<Op>());
+    if (s.workers == 0) s.workers = 2 * concurrency();
+    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
+      std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
+      return bulk_for_each(op, items, s, std::move(stop));
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
+      return run_chunks(op, std::ranges::begin(in), n, s.chunk != 0 ? s.chunk : default_chunk<Op>(n), s.workers,
+                        [](std::size_t, ipc::reader&, std::size_t) {}, &stop);
     }
   }
 
@@ -457,11 +452,12 @@ class process_pool {
  private:
   // Submits the chunks of [first, first + n); `store` receives each chunk's values.
   template <class Op, class It, class Store>
-  void launch(const Op& op, It first, std::size_t n, std::size_t chunk, const std::shared_ptr<detail::batch_state>& b,
-              unsigned cap, Store store) {
+  bool launch(const Op& op, It first, std::size_t n, std::size_t chunk, const std::shared_ptr<detail::batch_state>& b,
+              unsigned cap, Store store, const std::stop_token* stop = nullptr) {
     for (std::size_t at = 0; at < n; at += chunk) {
       const std::size_t k = std::min(chunk, n - at);
       if (cap != 0) b->wait_below(cap - 1);
+      if (stop != nullptr && stop->stop_requested()) return false;  // chunks not sent are dropped
       auto t = std::make_unique<detail::chunk_task<Store>>(b, at, k, store);
       auto req = detail::make_chunk_request(std::move(t), op, first, k);
       b->started();
@@ -473,6 +469,60 @@ class process_pool {
       }
       std::ranges::advance(first, static_cast<std::iter_difference_t<It>>(k));
     }
+    return true;
+  }
+
+  template <class Op, std::ranges::input_range In, class Out>
+  bool run_bulk_map(const Op& op, In&& in, Out out, schedule s, const std::stop_token* stop) {
+    static_assert(detail::check_process_kernel<Op>());
+    using O = output_t<Op>;
+    if constexpr (!std::ranges::sized_range<In> || !std::ranges::forward_range<In>) {
+      std::vector<input_t<Op>> items(std::ranges::begin(in), std::ranges::end(in));
+      return run_bulk_map(op, items, std::move(out), s, stop);
+    } else {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
+      const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
+      bool all = true;
+      if constexpr (std::is_void_v<O>) {
+        (void)out;
+        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [](std::size_t, ipc::reader&, std::size_t) {}, stop);
+      } else if constexpr (detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
+        O* base = std::to_address(out);
+        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
+                         [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); },
+                         stop);
+      } else {
+        // Values land per chunk, then move to `out` in order once all have ended.
+        std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
+        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
+                         [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
+                           std::vector<O>& p = parts[at / chunk];
+                           p.reserve(k);
+                           for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
+                         },
+                         stop);
+        if (all)
+          for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
+      }
+      return all;
+    }
+  }
+
+  // launch(), then wait for every chunk; rethrows the earliest chunk's error.
+  // With `stop`: chunks not yet sent when it is requested are dropped; returns false then.
+  template <class Op, class It, class Store>
+  bool run_chunks(const Op& op, It first, std::size_t n, std::size_t chunk, unsigned cap, Store store,
+                  const std::stop_token* stop = nullptr) {
+    auto b = std::make_shared<detail::batch_state>();
+    bool all = true;
+    try {
+      all = launch(op, first, n, chunk, b, cap, std::move(store), stop);
+    } catch (...) {
+      b->wait_below(0);  // chunks already submitted write into the caller's memory: let them end
+      throw;
+    }
+    b->wait_all();
+    return all;
   }
 
   std::shared_ptr<detail::process_engine> engine_;

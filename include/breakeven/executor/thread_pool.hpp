@@ -28,6 +28,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -65,9 +66,23 @@ struct bulk_job {
   std::atomic<unsigned> done{0};                        // workers finished with this job
   std::mutex failure_mutex;
   std::exception_ptr failure;
+  const std::stop_token* stop = nullptr;                // checked before each chunk is claimed
+  std::atomic<bool> abandoned{false};                   // a chunk was skipped because of `stop`
 
-  bulk_job(lane_fn f, std::size_t n_, std::size_t chunk_, unsigned lanes_, bool dynamic_) noexcept
-      : run_lane(f), n(n_), chunk(chunk_), lanes(lanes_), dynamic(dynamic_) {}
+  bulk_job(lane_fn f, std::size_t n_, std::size_t chunk_, unsigned lanes_, bool dynamic_,
+           const std::stop_token* stop_ = nullptr) noexcept
+      : run_lane(f), n(n_), chunk(chunk_), lanes(lanes_), dynamic(dynamic_), stop(stop_) {}
+
+  // Whether the chunk starting at `begin` may be claimed: it exists, lies before the lowest
+  // failure so far, and no stop was requested (a stopped job records that it left work undone).
+  bool may_claim(std::size_t begin) noexcept {
+    if (begin >= n || begin > first_failure.load(std::memory_order_relaxed)) return false;
+    if (stop != nullptr && stop->stop_requested()) {
+      abandoned.store(true, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
 
   // Keeps the exception of the lowest failing index; chunks starting past it are skipped, so
   // the exception reported is the one a sequential run would have thrown.
@@ -84,8 +99,9 @@ struct bulk_job {
 template <class Body>
 struct typed_bulk_job : bulk_job {
   const Body& body;
-  typed_bulk_job(const Body& b, std::size_t n_, std::size_t chunk_, unsigned lanes_, bool dynamic_) noexcept
-      : bulk_job(&lane, n_, chunk_, lanes_, dynamic_), body(b) {}
+  typed_bulk_job(const Body& b, std::size_t n_, std::size_t chunk_, unsigned lanes_, bool dynamic_,
+                 const std::stop_token* stop_ = nullptr) noexcept
+      : bulk_job(&lane, n_, chunk_, lanes_, dynamic_, stop_), body(b) {}
 
   void run_chunk(std::size_t begin) noexcept {
     const std::size_t end = std::min(n, begin + chunk);
@@ -104,14 +120,14 @@ struct typed_bulk_job : bulk_job {
     if (j.dynamic) {
       for (;;) {
         const std::size_t begin = j.next_chunk.fetch_add(1, std::memory_order_relaxed) * j.chunk;
-        if (begin >= j.n || begin > j.first_failure.load(std::memory_order_relaxed)) break;
+        if (!j.may_claim(begin)) break;
         j.run_chunk(begin);
         ++ran;
       }
     } else {
       for (std::size_t k = l;; k += j.lanes) {
         const std::size_t begin = k * j.chunk;
-        if (begin >= j.n || begin > j.first_failure.load(std::memory_order_relaxed)) break;
+        if (!j.may_claim(begin)) break;
         j.run_chunk(begin);
         ++ran;
       }
@@ -141,7 +157,17 @@ struct submit_task final : pool_task {
   void run() noexcept override { fulfil(promise, std::as_const(op), std::as_const(item)); }
 };
 
-enum worker_state : std::uint32_t { spinning, busy, parked };
+// One execute() task: a callable run once.
+template <class F>
+struct call_task final : pool_task {
+  F f;
+  explicit call_task(F&& g) : f(std::move(g)) {}
+  void run() noexcept override { f(); }
+};
+
+// spinning: idle and polling; busy: running work; parked: asleep on its bell; waking: rung
+// and not yet running (nobody rings it twice).
+enum worker_state : std::uint32_t { spinning, busy, parked, waking };
 
 // What one worker shares with callers: its own cache line, polled while it spins.
 struct alignas(cache_line) worker_slot {
@@ -213,7 +239,7 @@ class thread_pool {
   /// True when no worker is asleep: a call now pays no wake-up (the decision's wake term).
   bool spinning() const noexcept {
     for (unsigned w = 0; w < workers_; ++w)
-      if (slots_[w].state.load(std::memory_order_relaxed) == detail::parked) return false;
+      if (slots_[w].state.load(std::memory_order_relaxed) >= detail::parked) return false;
     return true;
   }
 
@@ -251,24 +277,37 @@ class thread_pool {
     static_assert(!detail::packed_bits_v<Out>,
                   "breakeven: std::vector<bool> packs items into shared words: parallel writes would race");
     if constexpr (detail::check_bulk_map<Op, In, Out>() && detail::check_in_process<Op, true>()) {
-      auto first = std::ranges::begin(in);
-      using diff = std::iter_difference_t<decltype(first)>;
-      const auto body = [&op, first, out](std::size_t i) {
-        out[static_cast<diff>(i)] = std::invoke(op, first[static_cast<diff>(i)]);
-      };
-      run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, body);
+      run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, detail::map_item(op, in, out));
     }
+  }
+
+  /// bulk_map that stops handing out chunks once `stop` is requested: chunks in flight
+  /// finish, the others are skipped. Returns true when every item ran.
+  template <class Op, class In, class Out>
+  bool bulk_map(const Op& op, In&& in, Out out, const schedule& s, std::stop_token stop) {
+    static_assert(!detail::packed_bits_v<Out>,
+                  "breakeven: std::vector<bool> packs items into shared words: parallel writes would race");
+    if constexpr (detail::check_bulk_map<Op, In, Out>() && detail::check_in_process<Op, true>()) {
+      return run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, detail::map_item(op, in, out), &stop);
+    }
+    return false;
   }
 
   /// op(in[i]) for every i, cut into chunks as bulk_map does, for void kernels.
   template <class Op, class In>
   void bulk_for_each(const Op& op, In&& in, const schedule& s = {}) {
     if constexpr (detail::check_bulk_input<Op, In>() && detail::check_in_process<Op, true>()) {
-      auto first = std::ranges::begin(in);
-      using diff = std::iter_difference_t<decltype(first)>;
-      const auto body = [&op, first](std::size_t i) { std::invoke(op, first[static_cast<diff>(i)]); };
-      run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, body);
+      run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, detail::for_each_item(op, in));
     }
+  }
+
+  /// bulk_for_each that stops handing out chunks once `stop` is requested, as bulk_map does.
+  template <class Op, class In>
+  bool bulk_for_each(const Op& op, In&& in, const schedule& s, std::stop_token stop) {
+    if constexpr (detail::check_bulk_input<Op, In>() && detail::check_in_process<Op, true>()) {
+      return run_bulk(static_cast<std::size_t>(std::ranges::size(in)), s, detail::for_each_item(op, in), &stop);
+    }
+    return false;
   }
 
   /// Queues op(x) for a worker (op and x are copied) and returns its future: the value, or
@@ -286,22 +325,38 @@ class thread_pool {
     }
   }
 
+  /// Queues `f()` (a callable, moved in) for a worker, as submit() queues a kernel: the hook
+  /// by which asynchronous operations run on the pool without a future. `f` must not throw.
+  template <class F>
+  void execute(F&& f) {
+    enqueue(new detail::call_task<std::decay_t<F>>(std::forward<F>(f)));
+  }
+
  private:
+  // Runs a bulk call; returns false when `stop` skipped some of its items.
   template <class Body>
-  void run_bulk(std::size_t n, const schedule& s, const Body& body) {
-    if (n == 0) return;
+  bool run_bulk(std::size_t n, const schedule& s, const Body& body, const std::stop_token* stop = nullptr) {
+    if (n == 0) return true;
     bulk_calls_.fetch_add(1, std::memory_order_relaxed);
     const unsigned want = s.workers == 0 ? concurrency_ : std::min(s.workers, concurrency_);
     const std::size_t chunk = s.chunk != 0 ? std::min(s.chunk, n) : ceil_div(n, s.dynamic ? 4 * std::size_t{want} : want);
     const std::size_t chunks = ceil_div(n, chunk);
     const auto lanes = static_cast<unsigned>(std::min<std::size_t>(want, chunks));
-    if (lanes <= 1) {  // the caller alone: in order, so the first exception is the lowest
+    if (lanes <= 1 && stop == nullptr) {  // the caller alone: in order, so the first exception is the lowest
       caller_chunks_.fetch_add(chunks, std::memory_order_relaxed);
       for (std::size_t i = 0; i < n; ++i) body(i);
-      return;
+      return true;
+    }
+    if (lanes <= 1) {  // the same, looking at `stop` before each chunk
+      for (std::size_t begin = 0; begin < n; begin += chunk) {
+        if (stop->stop_requested()) return false;
+        caller_chunks_.fetch_add(1, std::memory_order_relaxed);
+        for (std::size_t i = begin; i < std::min(n, begin + chunk); ++i) body(i);
+      }
+      return true;
     }
 
-    detail::typed_bulk_job<Body> job(body, n, chunk, lanes, s.dynamic);
+    detail::typed_bulk_job<Body> job(body, n, chunk, lanes, s.dynamic, stop);
     constexpr unsigned inline_tickets = 15;
     detail::bulk_ticket local[inline_tickets];
     unsigned local_slot[inline_tickets];
@@ -351,6 +406,7 @@ class thread_pool {
     caller_chunks_.fetch_add(ran, std::memory_order_relaxed);
     if (job.first_failure.load(std::memory_order_relaxed) != detail::no_failure)
       std::rethrow_exception(job.failure);
+    return !job.abandoned.load(std::memory_order_relaxed);
   }
 
   // Hands lanes 1.. to workers, spinning ones first; returns the tickets posted.
@@ -366,7 +422,7 @@ class thread_pool {
         tickets[posted] = {&job, posted + 1};
         detail::bulk_ticket* expected = nullptr;
         if (!slot.mailbox.compare_exchange_strong(expected, &tickets[posted], std::memory_order_seq_cst)) continue;
-        if (slot.state.load(std::memory_order_seq_cst) == detail::parked) ring(slot);
+        wake(slot);
         slot_of[posted++] = w;
       }
     }
@@ -386,6 +442,12 @@ class thread_pool {
       }
       done_waiters_.fetch_sub(1, std::memory_order_relaxed);
     }
+  }
+
+  // Rings a parked worker's bell, once: a worker already rung is on its way.
+  void wake(detail::worker_slot& slot) noexcept {
+    std::uint32_t expected = detail::parked;
+    if (slot.state.compare_exchange_strong(expected, detail::waking, std::memory_order_seq_cst)) ring(slot);
   }
 
   void ring(detail::worker_slot& slot) noexcept {
@@ -415,15 +477,20 @@ class thread_pool {
     return task;
   }
 
-  // Queued work and no worker polling: wake one sleeping worker.
+  // Queued work and no worker polling or on its way: wake one sleeping worker.
   void notify_queue() noexcept {
-    detail::worker_slot* sleeper = nullptr;
     for (unsigned w = 0; w < workers_; ++w) {
       const auto st = slots_[w].state.load(std::memory_order_seq_cst);
-      if (st == detail::spinning) return;
-      if (st == detail::parked && sleeper == nullptr) sleeper = &slots_[w];
+      if (st == detail::spinning || st == detail::waking) return;
     }
-    if (sleeper != nullptr) ring(*sleeper);
+    for (unsigned w = 0; w < workers_; ++w) {
+      std::uint32_t st = detail::parked;
+      if (slots_[w].state.compare_exchange_strong(st, detail::waking, std::memory_order_seq_cst)) {
+        ring(slots_[w]);
+        return;
+      }
+      if (st == detail::spinning || st == detail::waking) return;
+    }
   }
 
   void work(detail::worker_slot& slot) noexcept {
@@ -439,12 +506,14 @@ class thread_pool {
           const std::uint64_t ran = job.run_lane(job, t->lane);
           slot.chunks.fetch_add(ran, std::memory_order_relaxed);
           slot.handoffs.fetch_add(1, std::memory_order_relaxed);
+          // Spinning again before the caller can see `done`: its next call, back to back,
+          // must find this worker polling, not busy.
+          slot.state.store(detail::spinning, std::memory_order_relaxed);
           job.done.fetch_add(1, std::memory_order_seq_cst);  // the last touch of `job`
           if (done_waiters_.load(std::memory_order_seq_cst) != 0) {
             done_epoch_.fetch_add(1, std::memory_order_seq_cst);
             done_epoch_.notify_all();
           }
-          slot.state.store(detail::spinning, std::memory_order_relaxed);
           timer.restart();
         }
         continue;  // taken, or taken back by its caller
@@ -473,7 +542,7 @@ class thread_pool {
   }
 
   // Sleeps until rung, unless work or the stop request arrived meanwhile. Either the
-  // re-check below sees what a caller posted, or the caller sees `parked` and rings.
+  // re-check below sees what a caller posted, or the caller sees `parked` and wakes it.
   void park(detail::worker_slot& slot) noexcept {
     slot.state.store(detail::parked, std::memory_order_seq_cst);
     const std::uint32_t bell = slot.bell.load(std::memory_order_seq_cst);
@@ -516,6 +585,6 @@ class thread_pool {
   std::atomic<std::uint64_t> wakes_{0};
 };
 
-static_assert(executor<thread_pool>);
+static_assert(stoppable_executor<thread_pool>);
 
 }  // namespace breakeven

@@ -58,7 +58,7 @@ struct kernel_entry {
     if (in.remaining() != 0) in.fail("trailing bytes after the chunk's items", 0);
   }
 
-  static inline const registration reg{type_name_of<Op>(), &run};
+  static inline const registration reg{kernel_traits<Op>::name, &run};
 };
 
 /// Writes the request of one chunk: the kernel's name and address, its object, the items.

@@ -286,12 +286,24 @@ namespace detail {
 /// Threads the library runs itself (pool reactors): they hold no user locks, so they do
 /// not make a fork unsafe.
 inline std::atomic<unsigned> own_threads{0};
+
+#if defined(__SANITIZE_THREAD__)
+inline constexpr unsigned sanitizer_threads = 1;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr unsigned sanitizer_threads = 1;  // ThreadSanitizer's background thread
+#else
+inline constexpr unsigned sanitizer_threads = 0;
+#endif
+#else
+inline constexpr unsigned sanitizer_threads = 0;
+#endif
 }  // namespace detail
 
-/// Threads of this process that the library did not start.
+/// Threads of this process that neither the library nor a sanitizer runtime started.
 inline unsigned foreign_thread_count() noexcept {
   const unsigned all = thread_count();
-  const unsigned own = detail::own_threads.load(std::memory_order_relaxed);
+  const unsigned own = detail::own_threads.load(std::memory_order_relaxed) + detail::sanitizer_threads;
   return all > own ? all - own : 1;
 }
 

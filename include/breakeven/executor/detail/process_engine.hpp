@@ -162,6 +162,9 @@ class process_engine {
     std::uint64_t id = 0;
     // Announced before the task reaches a worker, so that a spinning reactor steps aside.
     const eager_mark mark(eager.count() > 0 ? &eager_ : nullptr);
+    if (t->request.size() - sizeof(ipc::frame_header) > opt_.max_frame_bytes)
+      throw std::length_error("breakeven: a task of " + std::to_string(t->request.size()) +
+                              " bytes exceeds the pool's max_frame_bytes (" + std::to_string(opt_.max_frame_bytes) + ")");
     {
       std::lock_guard lock(mu_);
       if (broken_) std::rethrow_exception(broken_);
@@ -491,6 +494,7 @@ class process_engine {
     if (!pl || !w.live || w.corrupt) return;
     w.resp.unpark_consumer();  // no wake-up byte for an answer read here
     while (w.last_done.load(std::memory_order_acquire) < id) {
+      if (partial_.load(std::memory_order_relaxed) != 0) flush_partial_writes();  // a large item
       if (!drain(w) && clock::now() >= until) break;
       if (!w.live || w.corrupt) return;
       ipc::spin_step(spins);
@@ -608,6 +612,9 @@ class process_engine {
       if (!link_.take_exits(exits)) {
         unwatch(link_.fd());
         server_gone_ = true;
+        // No notice will come any more: a worker whose socket already closed has ended.
+        for (auto& w : workers_)
+          if (w->live && w->sock_eof) exits.emplace_back(w->pid, ipc::exit_status{});
       }
       for (auto& [pid, st] : exits)
         for (auto& w : workers_)
@@ -675,7 +682,13 @@ class process_engine {
         } catch (...) {
           e = std::current_exception();
         }
-        break_pool(e);
+        bool starting;
+        {
+          std::lock_guard lock(mu_);
+          starting = w.st == state::starting;
+          if (!starting) w.fault = e;  // it could not read its task: the task fails with why
+        }
+        if (starting) break_pool(e);  // its initializer failed: so would every worker's
         return;
       }
       case ipc::frame_type::result:

@@ -1,0 +1,503 @@
+// breakeven/calibrate.hpp - measures this machine's machine_profile: every overhead term
+// with warm-up, many samples and medians, and how widely the samples scatter.
+//
+// What each term prices, and how it is measured (docs/calibration.md says more):
+//   thread_start_ns      start a pool of `cores` threads and run one task on each
+//   thread_dispatch_ns   one task handed to a spinning worker and its completion seen
+//   wake_ns              one task on each of `cores` parked workers after 1 ms idle
+//   process_start_ns     fork `cores` worker processes and hear each is running
+//   process_dispatch_ns  one small message's round trip to a worker process (socketpair)
+//   pipe_ns_per_byte     streaming 4 MiB to a worker process through its socketpair
+//   shm_setup_ns         shm_open + ftruncate + mmap + shm_unlink + munmap of 1 MiB
+//   shm_page_ns          first touch of each page of a fresh 4 MiB segment
+//   memcpy_ns_per_byte   memcpy of 16 MiB between buffers already touched
+//   cores                CPUs this process may run on (affinity, cgroup quota)
+//   memory_bound_scaling throughput of `cores` threads streaming memory / one thread's
+// The margins (overhead_factor, min_speedup) are policy, not measurements: options.
+#pragma once
+
+#include <breakeven/calibrate/rigs.hpp>
+#include <breakeven/calibrate/sampling.hpp>
+#include <breakeven/profile.hpp>
+#include <breakeven/profile_io.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace breakeven::calibration {
+
+/// One measured term: the profile key it sets (empty for figures shown for information).
+struct term {
+  std::string key;
+  std::string title;
+  std::string unit;  ///< "ns", "ns/B", "x", "cores"
+  summary stats;
+};
+
+/// One term's measurement: a slice of samples taken each round, with the primitive it
+/// needs set up for the slice and torn down after it.
+struct probe {
+  std::string key, title, unit;
+  std::size_t warmup = 3;         ///< samples discarded at the start of each slice
+  std::size_t per_round = 100;    ///< samples per slice at most
+  double budget_ms = 100;         ///< time per slice at most (the first sample is always kept)
+  /// Takes one slice: `take(f)` warms up with f() and then collects its samples.
+  std::function<void(const std::function<void(const std::function<double()>&)>& take)> slice;
+};
+
+/// What to calibrate with.
+struct options {
+  const char* name = "calibrated";
+  double overhead_factor = 2;  ///< parallel only when work > factor x overhead
+  double min_speedup = 1.2;    ///< ... and estimated speedup > this
+  unsigned io_threads = 16;    ///< threads for I/O-bound kernels (a policy, not measured)
+  /// Scales every sample budget: 1 for a profile, less for a quick look (tests).
+  double time_scale = 1;
+  /// Rounds that would end after this many seconds are skipped (a busy machine).
+  double deadline_s = 25;
+  /// A term's slice taken while other processes used more than this share of the CPUs is
+  /// taken again, up to `slice_attempts` times in all (the least disturbed one is kept).
+  double max_foreign_load = 0.1;
+  unsigned slice_attempts = 3;
+  /// Probes that replace the built-in probe of the same key (or add a term): the seam for
+  /// measuring through the library's executors instead of the rigs.
+  std::vector<probe> probes;
+  /// Called before each round: "round", its index (from 1) and the number of rounds.
+  std::function<void(std::string_view, unsigned, unsigned)> progress;
+};
+
+/// A calibration: the profile, every term behind it, and how long it took.
+struct result {
+  machine_profile profile{};
+  std::vector<term> terms;
+  double seconds = 0;
+  double foreign_load = 0;  ///< share of all CPUs' time other processes used during calibration
+  unsigned rounds = 0;      ///< rounds taken (fewer than calibration_rounds past the deadline)
+  unsigned retaken_slices = 0;  ///< slices taken again because other processes disturbed them
+
+  const term* find(std::string_view key) const {
+    for (const auto& t : terms)
+      if (t.key == key) return &t;
+    return nullptr;
+  }
+};
+
+namespace detail {
+
+/// Cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota.
+inline unsigned usable_cores() {
+  unsigned n = 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = static_cast<unsigned>(CPU_COUNT(&set));
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  std::ifstream cpu_max("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (cpu_max >> quota >> period && quota != "max" && period > 0) {
+    const double q = std::strtod(quota.c_str(), nullptr);
+    if (q > 0) n = std::min(n, static_cast<unsigned>(std::max(1.0, std::ceil(q / period))));
+  }
+  return n;
+}
+
+/// CPU time (ns) all CPUs spent busy, from /proc/stat; 0 where unreadable.
+inline double machine_busy_ns() {
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(stat >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") return 0;
+  return (user + nice + sys + irq + softirq) * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU time (ns) of the running children that the calling thread forked (the workers of a
+/// process rig), from /proc/<pid>/stat.
+inline double live_children_cpu_ns() {
+  double ticks = 0;
+  const std::string tid = std::to_string(::syscall(SYS_gettid));
+  std::ifstream list("/proc/self/task/" + tid + "/children");  // Linux >= 3.5 with CONFIG_PROC_CHILDREN
+  for (std::string pid; list >> pid;) {
+    std::ifstream stat("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');  // the command name may hold spaces
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 2));
+    std::string f;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14) utime = std::strtod(f.c_str(), nullptr);
+      if (i == 15) stime = std::strtod(f.c_str(), nullptr);
+    }
+    ticks += utime + stime;
+  }
+  return ticks * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// CPU time (ns) this process and its children (reaped or still running) have used.
+inline double own_cpu_ns() {
+  double total = live_children_cpu_ns();
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    if (getrusage(who, &u) == 0)
+      total += (static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 +
+                static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3);
+  }
+  return total;
+}
+
+}  // namespace detail
+
+/// The share of all CPUs' time that *other* processes used since construction: the load a
+/// measurement competed with.
+class load_meter {
+ public:
+  load_meter() : wall_(now_ns()), busy_(detail::machine_busy_ns()), own_(detail::own_cpu_ns()) {}
+  double foreign_share() const {
+    const double wall = now_ns() - wall_;
+    const double foreign = (detail::machine_busy_ns() - busy_) - (detail::own_cpu_ns() - own_);
+    const double cpus = std::max(1u, std::thread::hardware_concurrency());
+    return wall > 0 ? std::clamp(foreign / (wall * cpus), 0.0, 1.0) : 0;
+  }
+
+ private:
+  double wall_, busy_, own_;
+};
+
+namespace detail {
+
+/// A dependent arithmetic chain the compiler cannot fold: `iterations` steps of CPU work.
+inline std::uint64_t spin_work(std::uint64_t iterations) noexcept {
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (std::uint64_t i = 0; i < iterations; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    asm volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+inline void keep(const void* p) noexcept { asm volatile("" : : "r"(p) : "memory"); }
+
+inline std::uint64_t stream_sum(const std::uint64_t* p, std::size_t n) noexcept {
+  std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (std::size_t i = 0; i + 4 <= n; i += 4) {
+    s0 += p[i];
+    s1 += p[i + 1];
+    s2 += p[i + 2];
+    s3 += p[i + 3];
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+}  // namespace detail
+
+/// Rounds over every probe: spreading each term's samples over the whole calibration makes
+/// two calibrations agree even when other processes load the machine for a while.
+inline constexpr unsigned calibration_rounds = 6;
+
+/// Measures this machine. Forks worker processes and starts threads; leaves none behind.
+///
+/// Latencies are measured in one of two steady states, never in between (where the
+/// scheduler's placement of threads varies from run to run): *cold*, after 1 ms idle, so
+/// idle CPUs have halted (start and wake terms), or *hot*, with both sides spinning on
+/// separate cores (dispatch and transfer terms).
+inline result calibrate(const options& opt = {}) {
+  const double t_start = now_ns();
+  const load_meter load;
+  const double scale = opt.time_scale > 0 ? opt.time_scale : 1;
+  result r;
+  machine_profile& p = r.profile;
+  p.name = opt.name;
+  p.overhead_factor = opt.overhead_factor;
+  p.min_speedup = opt.min_speedup;
+  p.io_threads = opt.io_threads;
+  p.call_overhead_ns = 0;  // every per-call cost is in wake and dispatch
+  p.assume_warm = true;
+  p.page_bytes = static_cast<double>(sysconf(_SC_PAGESIZE));
+  p.cores = detail::usable_cores();
+  const unsigned w = p.cores;
+  const auto spin_or_park = w > 1 ? thread_rig::idle::spin : thread_rig::idle::park;
+  constexpr double idle_gap_ns = 1e6;  // long enough for idle CPUs to halt
+  const std::size_t page = static_cast<std::size_t>(p.page_bytes);
+  const std::size_t stream_words = (std::size_t{32} << 20) / sizeof(std::uint64_t);
+  // Large buffers live only within their slices: fork() copies the page tables of the
+  // whole process, so a big parent would make every process term read slower.
+
+  std::vector<probe> probes;
+  probes.push_back({"process_start_ns", "process pool start", "ns", 1, 40, 250, [&](auto take) {
+                      take([&] {
+                        sleep_ns(idle_gap_ns);
+                        const double t0 = now_ns();
+                        process_rig rig(w);
+                        return now_ns() - t0;
+                      });
+                    }});
+  probes.push_back({"process_dispatch_ns", "process round trip (polling)", "ns", 100, 400, 60, [&](auto take) {
+                      process_rig rig(1, spin_or_park);
+                      take([&] {
+                        constexpr int batch = 20;
+                        const double t0 = now_ns();
+                        for (int i = 0; i < batch; ++i) rig.echo(0);
+                        return (now_ns() - t0) / batch;
+                      });
+                    }});
+  probes.push_back({"pipe_ns_per_byte", "socketpair per byte", "ns/B", 2, 40, 100, [&](auto take) {
+                      process_rig rig(1, spin_or_park);
+                      const std::size_t bytes = std::size_t{4} << 20;
+                      const std::vector<char> buf(bytes, 'a');
+                      take([&] {
+                        const double t0 = now_ns();
+                        rig.sink(0, buf.data(), bytes);
+                        return (now_ns() - t0) / static_cast<double>(bytes);
+                      });
+                    }});
+  probes.push_back({"", "wake processes after idle", "ns", 2, 400, 250, [&](auto take) {
+                      process_rig rig(w);
+                      take([&] {
+                        sleep_ns(idle_gap_ns);
+                        const double t0 = now_ns();
+                        rig.echo_all();
+                        return now_ns() - t0;
+                      });
+                    }});
+  probes.push_back({"thread_start_ns", "thread pool start", "ns", 1, 400, 250, [&](auto take) {
+                      take([&] {
+                        sleep_ns(idle_gap_ns);
+                        const double t0 = now_ns();
+                        thread_rig rig(w, thread_rig::idle::park);
+                        rig.run_empty();
+                        return now_ns() - t0;
+                      });
+                    }});
+  probes.push_back({"thread_dispatch_ns", "thread dispatch (spinning)", "ns", 20, 400, 60, [&](auto take) {
+                      // One spinning worker, the caller spinning on another core. On one
+                      // core spinning would measure time slices: the worker parks there.
+                      thread_rig rig(1, spin_or_park);
+                      take([&] {
+                        constexpr int batch = 100;
+                        const double t0 = now_ns();
+                        for (int i = 0; i < batch; ++i) rig.run_empty();
+                        return (now_ns() - t0) / batch;
+                      });
+                    }});
+  probes.push_back({"wake_ns", "wake threads after idle", "ns", 2, 600, 500, [&](auto take) {
+                      thread_rig rig(w, thread_rig::idle::park);
+                      take([&] {
+                        sleep_ns(idle_gap_ns);
+                        const double t0 = now_ns();
+                        rig.run_empty();
+                        return now_ns() - t0;
+                      });
+                    }});
+  probes.push_back({"shm_setup_ns", "shm segment set-up", "ns", 5, 400, 60, [&](auto take) {
+                      take([&] {
+                        const double t0 = now_ns();
+                        {
+                          shm_segment seg(std::size_t{1} << 20);
+                          detail::keep(seg.data());
+                        }
+                        return now_ns() - t0;
+                      });
+                    }});
+  probes.push_back({"shm_page_ns", "shm first touch per page", "ns", 1, 60, 100, [&](auto take) {
+                      const std::size_t bytes = std::size_t{4} << 20;
+                      take([&] {
+                        shm_segment seg(bytes);
+                        const double t0 = now_ns();
+                        for (std::size_t off = 0; off < bytes; off += page) seg.data()[off] = 1;
+                        const double t = now_ns() - t0;
+                        detail::keep(seg.data());
+                        return t / static_cast<double>(bytes / page);
+                      });
+                    }});
+  probes.push_back({"memcpy_ns_per_byte", "memcpy per byte", "ns/B", 1, 40, 100, [&](auto take) {
+                      std::vector<char> big_a(std::size_t{16} << 20, 'a'), big_b(std::size_t{16} << 20, 'b');
+                      take([&] {
+                        const double t0 = now_ns();
+                        std::memcpy(big_b.data(), big_a.data(), big_b.size());
+                        detail::keep(big_b.data());
+                        return (now_ns() - t0) / static_cast<double>(big_b.size());
+                      });
+                    }});
+  // Scaling: the caller and `cores - 1` spinning workers each run a task, one alone or all
+  // at once; a sample is the ratio of one pair of runs (throughput of all / of one).
+  std::vector<std::unique_ptr<std::uint64_t[]>> arrays;
+  const auto scaling = [&](auto&& work, bool streams) {
+    return [&, work, streams](auto take) {
+      if (streams)  // each core streams its own 32 MiB, beyond the caches
+        for (unsigned i = 0; i < w; ++i) {
+          arrays.emplace_back(new std::uint64_t[stream_words]);
+          std::fill_n(arrays.back().get(), stream_words, i + 1);
+        }
+      thread_rig rig(w - 1, spin_or_park);
+      std::vector<std::uint64_t> sink(w);
+      const auto run = [&](unsigned active) {
+        auto task = [&](unsigned i) {
+          if (i < active) sink[i] = work(i);
+        };
+        const double t0 = now_ns();
+        rig.run_all_and_self(task);
+        return now_ns() - t0;
+      };
+      take([&] {
+        const double one = run(1);
+        const double all = run(w);
+        return w * one / all;
+      });
+      arrays.clear();
+    };
+  };
+  probes.push_back({"memory_bound_scaling", "memory-bound scaling", "x", 1, 20, 150,
+                    scaling([&](unsigned i) { return detail::stream_sum(arrays[i].get(), stream_words); }, true)});
+  probes.push_back({"", "CPU-bound scaling", "x", 1, 20, 100,
+                    scaling([](unsigned) { return detail::spin_work(1'000'000); }, false)});
+
+  for (const probe& extra : opt.probes) {
+    auto same = std::find_if(probes.begin(), probes.end(), [&](const probe& b) { return !extra.key.empty() && b.key == extra.key; });
+    if (same != probes.end()) *same = extra;
+    else probes.push_back(extra);
+  }
+
+  std::vector<std::vector<double>> samples(probes.size());
+  const unsigned rounds = calibration_rounds;
+  // On a busy machine slices run long: stop early rather than pass the deadline (a round
+  // that would end after it is skipped; two rounds are always taken).
+  const double deadline_ns = opt.deadline_s * 1e9;
+  double longest_round = 0;
+  for (unsigned round = 0; round < rounds; ++round) {
+    const double round_start = now_ns();
+    if (round >= 2 && round_start - t_start + longest_round > deadline_ns) break;
+    if (opt.progress) opt.progress("round", round + 1, rounds);
+    for (std::size_t k = 0; k < probes.size(); ++k) {
+      const probe& pr = probes[k];
+      // A slice that other processes disturbed (they used more than max_foreign_load of
+      // the CPUs meanwhile) is taken again, up to slice_attempts in all; the least
+      // disturbed one is kept.
+      std::vector<double> best;
+      double best_load = 2;
+      for (unsigned attempt = 0; attempt < std::max(1u, opt.slice_attempts) && best_load > opt.max_foreign_load; ++attempt) {
+        // Retakes only while this round is within its share of the deadline.
+        if (attempt > 0 && now_ns() - t_start > deadline_ns * (round + 1) / rounds) break;
+        const load_meter load;
+        std::vector<double> taken;
+        pr.slice([&](const std::function<double()>& once) {
+          for (std::size_t i = 0; i < pr.warmup; ++i) (void)once();
+          const double t0 = now_ns();
+          for (std::size_t i = 0; i < pr.per_round; ++i) {
+            taken.push_back(once());
+            if (now_ns() - t0 > pr.budget_ms * 1e6 * scale) break;
+          }
+        });
+        const double foreign = load.foreign_share();
+        if (foreign < best_load) {
+          best_load = foreign;
+          best = std::move(taken);
+        }
+        if (attempt > 0) ++r.retaken_slices;
+      }
+      samples[k].insert(samples[k].end(), best.begin(), best.end());
+    }
+    longest_round = std::max(longest_round, now_ns() - round_start);
+    ++r.rounds;
+  }
+
+  r.terms.push_back({"cores", "usable cores", "cores", summary{double(w), double(w), double(w), 1}});
+  for (std::size_t k = 0; k < probes.size(); ++k) {
+    const probe& pr = probes[k];
+    summary s = summarize(std::move(samples[k]));
+    if (pr.unit == "x") {  // a ratio of at most the cores, at least none lost
+      for (double* v : {&s.p10, &s.median, &s.p90}) *v = std::clamp(*v, 1.0, double(w));
+    }
+    r.terms.push_back({pr.key, pr.title, pr.unit, s});
+    for (const auto& f : breakeven::detail::profile_fields)
+      if (f.key == pr.key && f.real != nullptr) p.*(f.real) = s.median;
+  }
+  r.seconds = (now_ns() - t_start) / 1e9;
+  r.foreign_load = load.foreign_share();
+  return r;
+}
+
+/// A duration or rate with its unit, for the table.
+inline std::string format_value(double v, std::string_view unit) {
+  char buf[64];
+  if (unit == "ns") {
+    if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2f ms", v / 1e6);
+    else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.2f us", v / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.0f ns", v);
+  } else if (unit == "ns/B") {
+    std::snprintf(buf, sizeof buf, "%.4f ns/B", v);
+  } else if (unit == "x") {
+    std::snprintf(buf, sizeof buf, "%.2fx", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f %s", v, std::string(unit).c_str());
+  }
+  return buf;
+}
+
+/// The calibration as a readable table: each term's median, the p10..p90 range of single
+/// samples and its spread, then the profile's policy terms.
+inline std::string table(const result& r) {
+  std::string out;
+  char line[320];
+  std::snprintf(line, sizeof line, "%-29s %-21s %12s   %-26s %7s %8s\n", "term", "profile key", "median", "p10 .. p90",
+                "spread", "samples");
+  out += line;
+  for (const auto& t : r.terms) {
+    std::string note;
+    if (t.unit == "ns/B" && t.stats.median > 0) {
+      char gb[32];
+      std::snprintf(gb, sizeof gb, "  (%.2f GB/s)", 1.0 / t.stats.median);
+      note = gb;
+    }
+    std::snprintf(line, sizeof line, "%-29s %-21s %12s   %-26s %6.0f%% %8zu%s\n", t.title.c_str(),
+                  t.key.empty() ? "(shown only)" : t.key.c_str(), format_value(t.stats.median, t.unit).c_str(),
+                  (format_value(t.stats.p10, t.unit) + " .. " + format_value(t.stats.p90, t.unit)).c_str(),
+                  100 * t.stats.spread(), t.stats.samples, note.c_str());
+    out += line;
+  }
+  std::snprintf(line, sizeof line,
+                "policy: overhead_factor %.2f, min_speedup %.2f, io_threads %u, call_overhead_ns %.0f, page_bytes %.0f\n",
+                r.profile.overhead_factor, r.profile.min_speedup, r.profile.io_threads, r.profile.call_overhead_ns,
+                r.profile.page_bytes);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "calibrated in %.1f s (%u rounds, %u slices retaken); other processes used %.0f%% of the CPUs meanwhile%s\n",
+                r.seconds, r.rounds, r.retaken_slices, 100 * r.foreign_load,
+                r.foreign_load > 0.1 ? " (a busy machine: wake and start terms read differently than on an idle one)" : "");
+  out += line;
+  return out;
+}
+
+/// The calibration's figures as a JSON object (for the profile file's "calibration" key).
+inline std::string figures_json(const result& r) {
+  const auto num = [](double d) { return breakeven::detail::format_double(std::isfinite(d) ? d : 0); };
+  std::string out = "{\"seconds\": " + num(r.seconds) + ", \"rounds\": " + std::to_string(r.rounds) +
+                    ", \"foreign_load\": " + num(r.foreign_load) + ", \"terms\": {";
+  for (std::size_t i = 0; i < r.terms.size(); ++i) {
+    const term& t = r.terms[i];
+    if (i) out += ", ";
+    breakeven::detail::json::write_string(out, t.title);
+    out += ": {\"median\": " + num(t.stats.median) + ", \"p10\": " + num(t.stats.p10) + ", \"p90\": " + num(t.stats.p90) +
+           ", \"samples\": " + std::to_string(t.stats.samples) + "}";
+  }
+  return out + "}}";
+}
+
+}  // namespace breakeven::calibration

@@ -1,0 +1,368 @@
+// breakeven/calibrate/rigs.hpp - the direct primitives calibration measures with: worker
+// threads that spin or park on a futex between tasks, worker processes forked and fed over
+// socketpairs, and POSIX shared-memory segments. They are what the pools are made of, cut
+// down to the one path each profile term prices; calibration can measure through the real
+// executors instead by giving calibrate() rigs of the same shape.
+#pragma once
+
+#include <breakeven/calibrate/sampling.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sched.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace breakeven::calibration {
+namespace detail {
+
+inline void futex_wait(std::atomic<std::uint32_t>& a, std::uint32_t expected) noexcept {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&a), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+inline void futex_wake(std::atomic<std::uint32_t>& a, int count) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&a), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// Spins until `ready()`; after ~50 us of spinning it yields between checks, so a waiter
+/// that shares its core with the one it waits for (a loaded machine) does not hold the core
+/// for a whole time slice. A hand-off between two cores never gets that far.
+template <class Ready>
+inline void spin_until(Ready ready) noexcept {
+  for (unsigned n = 0; !ready(); ++n) {
+    if (n < 1024) cpu_relax();
+    else sched_yield();
+  }
+}
+
+[[noreturn]] inline void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+}  // namespace detail
+
+/// Worker threads that run one task each per call, either spinning between calls (a pool
+/// whose work arrives back to back) or parked on a futex (a pool that has gone idle).
+class thread_rig {
+ public:
+  enum class idle : std::uint8_t { spin, park };
+
+  thread_rig(unsigned workers, idle mode) : mode_(mode) {
+    threads_.reserve(workers);
+    for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+  }
+  thread_rig(const thread_rig&) = delete;
+  thread_rig& operator=(const thread_rig&) = delete;
+  ~thread_rig() {
+    stop_.store(true, std::memory_order_relaxed);
+    go_.fetch_add(1, std::memory_order_release);
+    detail::futex_wake(go_, static_cast<int>(threads_.size()));
+    for (auto& t : threads_) t.join();
+  }
+
+  unsigned workers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+
+  /// Runs `task(i)` once on every worker i; returns when all have. The caller waits the
+  /// way the workers idle: spinning, or parked on a futex until the last worker wakes it.
+  template <class F>
+  void run_all(F& task) {
+    post(task, 0);
+    wait();
+  }
+
+  /// Runs `task(0)` on the calling thread and `task(i + 1)` on every worker i: the caller
+  /// works beside the workers (with `cores - 1` spinning workers, every core runs a task).
+  template <class F>
+  void run_all_and_self(F& task) {
+    post(task, 1);
+    task(0u);
+    wait();
+  }
+
+  /// Runs an empty task on every worker.
+  void run_empty() {
+    auto nothing = [](unsigned) {};
+    run_all(nothing);
+  }
+
+ private:
+  template <class F>
+  void post(F& task, unsigned offset) {
+    fn_ = [](void* ctx, unsigned i) { (*static_cast<F*>(ctx))(i); };
+    ctx_ = &task;
+    offset_ = offset;
+    target_ = done_.load(std::memory_order_relaxed) + workers();
+    go_.fetch_add(1, std::memory_order_release);
+    if (mode_ == idle::park) detail::futex_wake(go_, static_cast<int>(workers()));
+  }
+  void wait() {
+    const std::uint32_t target = target_;
+    if (mode_ == idle::park) {
+      std::uint32_t d;
+      while ((d = done_.load(std::memory_order_acquire)) != target) detail::futex_wait(done_, d);
+    } else {
+      detail::spin_until([&] { return done_.load(std::memory_order_acquire) == target; });
+    }
+  }
+
+  void loop(unsigned i) {
+    std::uint32_t seen = 0;
+    for (;;) {
+      std::uint32_t g;
+      if (mode_ == idle::park) {
+        while ((g = go_.load(std::memory_order_acquire)) == seen) detail::futex_wait(go_, seen);
+      } else {
+        detail::spin_until([&] { return (g = go_.load(std::memory_order_acquire)) != seen; });
+      }
+      seen = g;
+      if (stop_.load(std::memory_order_relaxed)) return;
+      fn_(ctx_, i + offset_);
+      const std::uint32_t before = done_.fetch_add(1, std::memory_order_acq_rel);
+      // The last worker of a parked call wakes the caller.
+      if (mode_ == idle::park && (before + 1) % workers() == 0) detail::futex_wake(done_, 1);
+    }
+  }
+
+  idle mode_;
+  std::vector<std::thread> threads_;
+  alignas(64) std::atomic<std::uint32_t> go_{0};
+  alignas(64) std::atomic<std::uint32_t> done_{0};
+  alignas(64) void (*fn_)(void*, unsigned) = nullptr;
+  void* ctx_ = nullptr;
+  unsigned offset_ = 0;
+  std::uint32_t target_ = 0;
+  std::atomic<bool> stop_{false};
+};
+
+/// Worker processes, forked and each fed over its own socketpair: a small message echoes
+/// back (a round trip), a stream of bytes is consumed and acknowledged (bytes per second).
+/// Between messages both sides either poll their socket (spin: a pool whose work arrives
+/// back to back) or block in the kernel (park: an idle pool).
+/// The destructor closes the sockets and reaps every worker: no zombies, no leaked fds.
+class process_rig {
+ public:
+  using idle = thread_rig::idle;
+  /// A function of one item the workers can apply (op `map`); it runs after fork(), so it
+  /// must be async-signal-safe (pure computation is).
+  using item_fn = std::uint64_t (*)(std::uint64_t) noexcept;
+  static constexpr std::size_t max_map_items = 8192;
+
+  explicit process_rig(unsigned workers, idle mode = idle::park, item_fn fn = nullptr) : mode_(mode), fn_(fn) {
+    fds_.reserve(workers);
+    pids_.reserve(workers);
+    try {
+      for (unsigned i = 0; i < workers; ++i) spawn();
+      for (int fd : fds_) {  // each worker says it is running
+        char c;
+        if (!move_all(fd, &c, 1, false, false))
+          throw std::runtime_error("breakeven calibration: a worker process did not start");
+      }
+    } catch (...) {
+      shutdown();
+      throw;
+    }
+  }
+  process_rig(const process_rig&) = delete;
+  process_rig& operator=(const process_rig&) = delete;
+  ~process_rig() { shutdown(); }
+
+  unsigned workers() const noexcept { return static_cast<unsigned>(fds_.size()); }
+
+  /// One small message to worker `w` and its echo back.
+  void echo(unsigned w) {
+    header h{op_echo, 0};
+    send_all(fds_[w], &h, sizeof h);
+    recv_all(fds_[w], &h, sizeof h);
+  }
+
+  /// A small message to every worker, then every echo (one call of a pool on all workers).
+  void echo_all() {
+    header h{op_echo, 0};
+    for (int fd : fds_) send_all(fd, &h, sizeof h);
+    for (int fd : fds_) recv_all(fd, &h, sizeof h);
+  }
+
+  /// Sends `n` items to worker `w`, which applies the rig's function to each; collect the
+  /// results with map_receive (send to every worker first, then collect: they run at once).
+  /// At most max_map_items a call: the request and its results fit the sockets' buffers.
+  void map_send(unsigned w, const std::uint64_t* in, std::size_t n) {
+    if (n > max_map_items) throw std::length_error("breakeven calibration: map_send of more than 8192 items");
+    header h{op_map, n * sizeof(std::uint64_t)};
+    send_all(fds_[w], &h, sizeof h);
+    send_all(fds_[w], in, h.bytes);
+  }
+  /// The `n` results of the last map_send to worker `w`.
+  void map_receive(unsigned w, std::uint64_t* out, std::size_t n) { recv_all(fds_[w], out, n * sizeof(std::uint64_t)); }
+
+  /// `bytes` bytes streamed to worker `w`, which reads them all and acknowledges.
+  void sink(unsigned w, const char* data, std::size_t bytes) {
+    header h{op_sink, bytes};
+    send_all(fds_[w], &h, sizeof h);
+    send_all(fds_[w], data, bytes);
+    recv_all(fds_[w], &h, sizeof h);
+  }
+
+ private:
+  enum : std::uint64_t { op_exit = 0, op_echo = 1, op_sink = 2, op_map = 3 };
+  struct header {
+    std::uint64_t op;
+    std::uint64_t bytes;
+  };
+
+  // One send or receive; spinning sides poll (MSG_DONTWAIT) instead of blocking. Returns
+  // the bytes moved, 0 at end of stream, -1 on error. Async-signal-safe: workers use it.
+  static ssize_t move(int fd, char* p, std::size_t n, bool out, bool spin) noexcept {
+    for (unsigned polls = 0;; ++polls) {
+      const int flags = MSG_NOSIGNAL | (spin ? MSG_DONTWAIT : 0);
+      const ssize_t k = out ? ::send(fd, p, n, flags) : ::recv(fd, p, n, flags);
+      if (k >= 0) return k;
+      if (errno == EINTR) continue;
+      if (spin && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (polls < 256) detail::cpu_relax();  // each poll is a system call: yield sooner
+        else sched_yield();
+        continue;
+      }
+      return -1;
+    }
+  }
+  static bool move_all(int fd, char* p, std::size_t n, bool out, bool spin) noexcept {
+    while (n > 0) {
+      const ssize_t k = move(fd, p, n, out, spin);
+      if (k <= 0) return false;
+      p += k;
+      n -= static_cast<std::size_t>(k);
+    }
+    return true;
+  }
+  void send_all(int fd, const void* p, std::size_t n) const {
+    if (!move_all(fd, const_cast<char*>(static_cast<const char*>(p)), n, true, mode_ == idle::spin))
+      detail::throw_errno("breakeven calibration: send to a worker process");
+  }
+  void recv_all(int fd, void* p, std::size_t n) const {
+    if (!move_all(fd, static_cast<char*>(p), n, false, mode_ == idle::spin))
+      throw std::runtime_error("breakeven calibration: a worker process stopped answering");
+  }
+
+  // The worker: only recv, send, close and _exit after fork (async-signal-safe), so forking
+  // from a program that runs threads is safe.
+  [[noreturn]] static void worker(int fd, bool spin, item_fn fn) noexcept {
+    char ready = 'r';
+    if (!move_all(fd, &ready, 1, true, false)) _exit(1);
+    alignas(8) char buf[1 << 16];
+    for (;;) {
+      header h{};
+      if (!move_all(fd, reinterpret_cast<char*>(&h), sizeof h, false, spin)) _exit(0);  // parent closed: done
+      if (h.op == op_exit) _exit(0);
+      if (h.op == op_map) {  // items in, results out, through the buffer in slices
+        std::uint64_t* items = reinterpret_cast<std::uint64_t*>(buf);
+        for (std::size_t left = h.bytes; left > 0;) {
+          const std::size_t part = left < sizeof buf ? left : sizeof buf;
+          if (!move_all(fd, buf, part, false, spin)) _exit(0);
+          for (std::size_t i = 0; i < part / sizeof(std::uint64_t); ++i) items[i] = fn ? fn(items[i]) : items[i];
+          if (!move_all(fd, buf, part, true, spin)) _exit(0);
+          left -= part;
+        }
+        continue;
+      }
+      for (std::size_t left = h.op == op_sink ? h.bytes : 0; left > 0;) {
+        const ssize_t k = move(fd, buf, left < sizeof buf ? left : sizeof buf, false, spin);
+        if (k <= 0) _exit(0);
+        left -= static_cast<std::size_t>(k);
+      }
+      if (!move_all(fd, reinterpret_cast<char*>(&h), sizeof h, true, spin)) _exit(0);
+    }
+  }
+
+  void spawn() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+      detail::throw_errno("breakeven calibration: socketpair");
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      const int e = errno;
+      ::close(sv[0]);
+      ::close(sv[1]);
+      throw std::system_error(e, std::generic_category(), "breakeven calibration: fork");
+    }
+    if (pid == 0) {
+      ::close(sv[0]);
+      for (int fd : fds_) ::close(fd);  // earlier workers' parent ends: their EOF must not wait on us
+      worker(sv[1], mode_ == idle::spin, fn_);
+    }
+    ::close(sv[1]);
+    fds_.push_back(sv[0]);
+    pids_.push_back(pid);
+  }
+
+  void shutdown() noexcept {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+    for (pid_t pid : pids_) {
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    pids_.clear();
+  }
+
+  idle mode_;
+  item_fn fn_;
+  std::vector<int> fds_;
+  std::vector<pid_t> pids_;
+};
+
+/// A POSIX shared-memory segment as the shared-memory pool makes one: created, sized,
+/// mapped and unlinked at once (so nothing is left in /dev/shm even after a crash).
+class shm_segment {
+ public:
+  explicit shm_segment(std::size_t bytes) : bytes_(bytes) {
+    static std::atomic<unsigned> counter{0};
+    const std::string name = "/breakeven-calibrate-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+    const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) detail::throw_errno("breakeven calibration: shm_open");
+    ::shm_unlink(name.c_str());
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+      const int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "breakeven calibration: ftruncate");
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    const int e = errno;
+    ::close(fd);
+    if (p == MAP_FAILED) throw std::system_error(e, std::generic_category(), "breakeven calibration: mmap");
+    data_ = static_cast<char*>(p);
+  }
+  shm_segment(const shm_segment&) = delete;
+  shm_segment& operator=(const shm_segment&) = delete;
+  ~shm_segment() { ::munmap(data_, bytes_); }
+
+  char* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return bytes_; }
+
+ private:
+  std::size_t bytes_;
+  char* data_ = nullptr;
+};
+
+}  // namespace breakeven::calibration

@@ -1,0 +1,203 @@
+// Learned costs: an unknown-cost kernel is measured on its first call (a bounded probe),
+// decided from the estimate, and decided without probing on later calls.
+#include <breakeven/learn.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <numeric>
+#include <string>
+#include <vector>
+#include <unistd.h>
+
+namespace be = breakeven;
+using be::executor_kind;
+
+namespace {
+
+// Busy-waits `ns` nanoseconds: a kernel whose true cost is known to the test, not to the library.
+void busy_ns(double ns) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(static_cast<long long>(ns));
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+struct slow_unknown {  // 200 us an item, cost undeclared
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = be::unknown_cost;
+  static constexpr const char* name = "test.slow_unknown";
+  int operator()(const int& x) const {
+    busy_ns(200'000);
+    return x * 2;
+  }
+};
+
+struct fast_unknown {  // nanoseconds an item, cost undeclared
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = be::unknown_cost;
+  static constexpr const char* name = "test.fast_unknown";
+  int operator()(const int& x) const { return x + 1; }
+};
+
+struct sized_unknown {  // 20 ns per input byte, items of variable size
+  using input_type = std::string;
+  using output_type = std::size_t;
+  static constexpr auto cost = be::unknown_cost;
+  static constexpr const char* name = "test.sized_unknown";
+  static std::size_t bytes_in(const std::string& s) { return s.size(); }
+  std::size_t operator()(const std::string& s) const {
+    busy_ns(20.0 * static_cast<double>(s.size()));
+    return s.size();
+  }
+};
+
+struct known {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{3};
+  int operator()(const int& x) const { return x; }
+};
+
+constexpr const be::machine_profile& prof = be::profiles::conservative::value;
+
+}  // namespace
+
+TEST_CASE("cost_model: first measurement, then an exponentially weighted average", "[calibrate][learn]") {
+  be::cost_model m("k", 0.25);
+  CHECK(m.needs_probe());
+  CHECK(m.estimate_ns() == -1);
+  m.record(10, 1'000);  // 100 ns an item
+  CHECK_FALSE(m.needs_probe());
+  CHECK(m.estimate_ns() == 100);
+  m.record(10, 2'000);  // 200 ns an item: 100 + 0.25 x (200 - 100)
+  CHECK(m.estimate_ns() == 125);
+  m.record(0, 5'000);   // nothing measured: ignored
+  m.record(4, -1);      // a negative time: ignored
+  CHECK(m.estimate_ns() == 125);
+  CHECK(m.stats().records == 2);
+  m.reset();
+  CHECK(m.needs_probe());
+  CHECK(m.stats().records == 0);
+}
+
+TEST_CASE("an unknown-cost kernel is probed on its first call only", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(100);
+  std::iota(in.begin(), in.end(), 0);
+  std::vector<int> out(in.size(), -1);
+
+  // First call: the probe runs leading items sequentially, writes their outputs, measures.
+  const auto first = be::learned_describe(slow_unknown{}, in, out.begin(), prof, {}, registry);
+  CHECK(first.probed);
+  REQUIRE(first.done >= 1);
+  CHECK(first.done < in.size());
+  for (std::size_t i = 0; i < first.done; ++i) CHECK(out[i] == in[i] * 2);
+  CHECK(out[first.done] == -1);  // the rest is the caller's
+  CHECK(first.desc.cost_ns >= 200'000);  // busy-waited at least that long per item
+  const auto& model = registry.of<slow_unknown>();
+  CHECK(model.stats().probe_calls == 1);
+  CHECK(model.stats().probed_items == first.done);
+  CHECK(model.stats().estimated_calls == 0);
+
+  // Decided from the estimate: 99 items of >= 200 us are worth two workers.
+  const auto plan = be::decide(first.desc, in.size() - first.done, prof);
+  CHECK(plan.kind != executor_kind::sequential);
+  CHECK_FALSE(plan.needs_measurement);
+
+  // Later calls: no probe, the same estimate, nothing run.
+  std::vector<int> out2(in.size(), -1);
+  const auto second = be::learned_describe(slow_unknown{}, in, out2.begin(), prof, {}, registry);
+  CHECK_FALSE(second.probed);
+  CHECK(second.done == 0);
+  CHECK(out2[0] == -1);
+  CHECK(second.desc.cost_ns == first.desc.cost_ns);
+  CHECK(model.stats().probe_calls == 1);
+  CHECK(model.stats().estimated_calls == 1);
+  CHECK(be::decide(second.desc, in.size(), prof).kind == plan.kind);
+}
+
+TEST_CASE("a cheap unknown-cost kernel is probed within its budget and stays sequential", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(100'000, 1);
+  std::vector<int> out(in.size());
+  be::probe_policy policy;
+  policy.max_items = 64;
+  const auto r = be::learned_describe(fast_unknown{}, in, out.begin(), prof, policy, registry);
+  CHECK(r.probed);
+  CHECK(r.done <= 64);
+  CHECK(r.done >= 1);
+  CHECK(r.desc.cost_ns >= 0);
+  CHECK(r.desc.cost_ns < 5'000);
+  // The probe is bounded by items here; its time is far below the break-even work.
+  CHECK(r.probe_ns < be::break_even_work_ns(prof));
+  // 100,000 items of a few ns: below the break-even work of a 60 us wake-up.
+  const auto small = be::decide(r.desc, 1'000, prof);
+  CHECK(small.kind == executor_kind::sequential);
+}
+
+TEST_CASE("the probe stops once it has spent its share of the break-even work", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(1'000, 1);
+  std::vector<int> out(in.size());
+  be::probe_policy policy;
+  policy.max_items = 1'000;
+  policy.budget_fraction = 0.01;  // 1% of ~2 x 64 us: one 200 us item is already past it
+  const auto r = be::learned_describe(slow_unknown{}, in, out.begin(), prof, policy, registry);
+  CHECK(r.done == policy.min_items);
+}
+
+TEST_CASE("variable-size items are costed by their measured bytes", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<std::string> probe_batch(8, std::string(500, 'x'));
+  std::vector<std::size_t> out(probe_batch.size());
+  const auto r = be::learned_describe(sized_unknown{}, probe_batch, out.begin(), prof, {}, registry);
+  REQUIRE(r.probed);
+  CHECK(out[0] == 500);
+  const auto e = registry.of<sized_unknown>().entry();
+  CHECK(e.ns_per_byte >= 20);
+
+  // A later batch of items ten times larger is estimated ten times dearer per item.
+  std::vector<std::string> big(8, std::string(5'000, 'y'));
+  std::vector<std::size_t> out2(big.size());
+  const auto later = be::learned_describe(sized_unknown{}, big, out2.begin(), prof, {}, registry);
+  CHECK_FALSE(later.probed);
+  CHECK(later.desc.bytes_in == 5'000);
+  CHECK(later.desc.cost_ns == Approx(e.ns_per_byte * 5'000));
+}
+
+TEST_CASE("kernels with a declared cost are never probed", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(10, 1);
+  std::vector<int> out(in.size(), 0);
+  const auto r = be::learned_describe(known{}, in, out.begin(), prof, {}, registry);
+  CHECK_FALSE(r.probed);
+  CHECK(r.done == 0);
+  CHECK(r.desc.cost_ns == 3'000);
+  CHECK(out[0] == 0);
+}
+
+TEST_CASE("learned estimates persist through the run-time profile file", "[calibrate][learn][json]") {
+  const std::string path = "breakeven_test_learned_" + std::to_string(::getpid()) + ".json";
+  {
+    be::learned_costs registry;
+    registry.model("test.persisted").record(4, 4'000);
+    registry.save(path, be::profiles::conservative::value);
+  }
+  const auto doc = be::load_profile(path);
+  std::remove(path.c_str());
+  REQUIRE(doc.learned.size() == 1);
+  CHECK(doc.learned[0].kernel == "test.persisted");
+  CHECK(doc.learned[0].ns_per_item == 1'000);
+
+  // A new process (a new registry) seeded from the file decides without probing.
+  be::learned_costs fresh(doc.learned);
+  auto& m = fresh.model("test.persisted");
+  CHECK_FALSE(m.needs_probe());
+  CHECK(m.estimate_ns() == 1'000);
+  CHECK(fresh.entries().size() == 1);
+  fresh.reset();
+  CHECK(fresh.model("test.persisted").needs_probe());
+}
