@@ -74,6 +74,16 @@ executor_kind on_executor(const plan& p, Body&& body) {
   return executor_kind::sequential;
 }
 
+// The items after a probe: a plain iterator pair (std::ranges::subrange does not satisfy
+// the standard range concepts with clang 14 and libstdc++ 12).
+template <class It>
+struct iterator_range {
+  It first, last;
+  It begin() const { return first; }
+  It end() const { return last; }
+  std::size_t size() const { return static_cast<std::size_t>(last - first); }
+};
+
 // The kernel's description for this batch: variable-size items are measured (the mean of
 // up to 64 items spread over the batch) rather than taken at sizeof.
 template <class Op, class In>
@@ -122,7 +132,8 @@ void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body)
   if (done == 0) {
     run(in, out);
   } else {
-    std::ranges::subrange rest(std::ranges::begin(in) + static_cast<std::ptrdiff_t>(done), std::ranges::end(in));
+    const auto first = std::ranges::begin(in);
+    const iterator_range<decltype(first)> rest{first + static_cast<std::ptrdiff_t>(done), first + static_cast<std::ptrdiff_t>(n)};
     run(rest, out + static_cast<std::ptrdiff_t>(done));
   }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
