@@ -8,6 +8,7 @@
 //   process_start_ms               create a 2-worker pool and get its first result
 //   process_map_tiny_ns_per_item   map over 1,000,000 tiny items, default chunking
 //   process_speedup_heavy          heavy kernel on 2 workers vs sequential (median of 3 pairs)
+//   process_speedup_threads        the same work on two plain std::threads: the machine's ceiling
 //   process_foreign_load           share of the CPUs other processes used during the
 //                                  sequential runs: above ~0.1 the speedup is not this pool's
 #include <breakeven/calibrate.hpp>
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
     return seconds_since(t0) * 1e3;
   });
 
-  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, foreign = 0;
+  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, ceiling = 0, foreign = 0;
   {
     be::process_pool pool(2);
     std::array<char, 16> x{};
@@ -155,8 +156,8 @@ int main(int argc, char** argv) {
     std::vector<std::uint32_t> seeds(8);
     std::iota(seeds.begin(), seeds.end(), 1u);
     std::vector<double> seq(seeds.size()), par(seeds.size());
-    std::vector<double> ratios, loads;
-    for (int pair = 0; pair < 3; ++pair) {
+    std::vector<double> ratios, ceilings, loads;
+    for (int round = 0; round < 3; ++round) {
       const be::calibration::load_meter load;
       auto t0 = clock_type::now();
       for (std::size_t i = 0; i < seeds.size(); ++i) seq[i] = heavy{}(seeds[i]);
@@ -167,10 +168,20 @@ int main(int argc, char** argv) {
       const double par_s = seconds_since(t0);
       if (seq != par) std::fprintf(stderr, "bench_process: heavy results differ\n");
       ratios.push_back(seq_s / par_s);
+      // The same eight items split over two threads of this process, no pool at all.
+      t0 = clock_type::now();
+      std::thread other([&] {
+        for (std::size_t i = 0; i < seeds.size(); i += 2) par[i] = heavy{}(seeds[i]);
+      });
+      for (std::size_t i = 1; i < seeds.size(); i += 2) par[i] = heavy{}(seeds[i]);
+      other.join();
+      ceilings.push_back(seq_s / seconds_since(t0));
     }
     std::sort(ratios.begin(), ratios.end());
+    std::sort(ceilings.begin(), ceilings.end());
     std::sort(loads.begin(), loads.end());
     speedup = ratios[1];
+    ceiling = ceilings[1];
     foreign = loads[1];
   }
 
@@ -183,6 +194,7 @@ int main(int argc, char** argv) {
   std::printf("process_start_ms: %.2f ms\n", start_ms);
   std::printf("process_map_tiny_ns_per_item: %.2f ns\n", tiny_ns);
   std::printf("process_speedup_heavy: %.2f ratio\n", speedup);
+  std::printf("process_speedup_threads: %.2f ratio\n", ceiling);
   std::printf("process_foreign_load: %.2f share\n", foreign);
   return 0;
 }

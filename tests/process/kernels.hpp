@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
 #include <unistd.h>
 
 namespace ptest {
@@ -131,7 +132,7 @@ inline int thrower::operator()(const int& which) const {
 }
 
 /// How a faulty task ends its worker.
-enum class fault : int { none = 0, segfault = 1, abort = 2, exit3 = 3, hang = 4 };
+enum class fault : int { none = 0, segfault = 1, abort = 2, exit3 = 3, hang = 4, abort_later = 5 };
 
 /// Returns its input, or ends its worker as the input's fault says (input = value * 8 + fault).
 struct faulty {
@@ -150,6 +151,9 @@ struct faulty {
       case fault::exit3: ::_exit(3);
       case fault::hang:
         for (;;) ::pause();
+      case fault::abort_later:
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::abort();
       case fault::none: break;
     }
     return x / 8;
@@ -165,6 +169,33 @@ struct nap {
   int operator()(const int& ms) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return ms;
+  }
+};
+
+/// Sleeps the input's milliseconds, a steady (low-variance) kernel: tasks may queue behind it.
+struct steady_nap {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::milliseconds{100};
+  int operator()(const int& ms) const {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+  }
+};
+
+/// The CPUs the worker may run on, as a bit mask.
+struct cpu_mask {
+  using input_type = int;
+  using output_type = std::uint64_t;
+  static constexpr auto cost = std::chrono::microseconds{5};
+  std::uint64_t operator()(const int&) const {
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    ::sched_getaffinity(0, sizeof s, &s);
+    std::uint64_t m = 0;
+    for (int c = 0; c < 64; ++c)
+      if (CPU_ISSET(c, &s)) m |= std::uint64_t{1} << c;
+    return m;
   }
 };
 

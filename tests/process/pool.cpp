@@ -259,3 +259,53 @@ TEST_CASE("each start method takes the program's image at its own moment", "[pro
   CHECK(seen(be::start_method::spawn) == 0);        // the program started afresh
   ptest::global_marker = 0;
 }
+
+TEST_CASE("steady tasks queue in a worker behind the running one; the timeout counts from their start",
+          "[process][pool]") {
+  be::process_pool_options o;
+  o.workers = 1;
+  o.task_timeout = 300ms;
+  be::process_pool pool(o);
+  std::vector<std::future<int>> fs;
+  for (int i = 0; i < 3; ++i) fs.push_back(pool.submit(ptest::steady_nap{}, 200));  // 600 ms in all
+  for (auto& f : fs) CHECK(f.get() == 200);
+  CHECK(pool.stats().timeouts == 0);
+}
+
+TEST_CASE("a task queued behind one that kills its worker runs on the replacement", "[process][pool]") {
+  be::process_pool pool(1);
+  auto crash = pool.submit(ptest::faulty{}, 1 * 8 + static_cast<int>(ptest::fault::abort_later));
+  auto after = pool.submit(ptest::faulty{}, 2 * 8);  // steady: queued in the same worker's ring
+  CHECK_THROWS_AS(crash.get(), be::worker_lost);
+  CHECK(after.get() == 2);
+  const auto st = pool.stats();
+  CHECK(st.tasks_failed == 1);
+  CHECK(st.tasks_requeued == 1);
+  CHECK(st.workers_lost == 1);
+}
+
+TEST_CASE("a full pool pins each worker to its own CPU; pin_workers = false leaves them free", "[process][pool]") {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  REQUIRE(::sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+  const int cpus = CPU_COUNT(&allowed);
+  be::process_pool_options o;
+  o.workers = static_cast<unsigned>(cpus);
+  std::set<std::uint64_t> masks;
+  {
+    be::process_pool pool(o);
+    std::vector<std::future<std::uint64_t>> fs;
+    // Hold every worker at once so that each answers one mask.
+    std::vector<std::future<int>> holds;
+    for (int i = 0; i < cpus; ++i) holds.push_back(pool.submit(ptest::slow_whoami{}, 50));
+    for (auto& h : holds) h.get();
+    for (int round = 0; round < 50 && masks.size() < static_cast<std::size_t>(cpus); ++round)
+      masks.insert(pool.submit(ptest::cpu_mask{}, 0).get());
+    for (int i = 0; i < cpus * 4; ++i) fs.push_back(pool.submit(ptest::cpu_mask{}, 0));
+    for (auto& f : fs) masks.insert(f.get());
+  }
+  for (std::uint64_t m : masks) CHECK(__builtin_popcountll(m) == 1);  // one CPU each
+  o.pin_workers = false;
+  be::process_pool free_pool(o);
+  CHECK(__builtin_popcountll(free_pool.submit(ptest::cpu_mask{}, 0).get()) == cpus);
+}

@@ -114,6 +114,7 @@ task_ptr make_chunk_request(task_ptr t, const Op& op, It first, std::size_t n) {
   }
   ipc::finish_frame(buf, at);
   t->kernel_name = kernel_traits<Op>::name;
+  t->steady = kernel_traits<Op>::variance == variance::low;
   return t;
 }
 

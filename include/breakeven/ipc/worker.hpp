@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct worker_config {
   std::uint32_t spin_ns = 0;
   std::uint64_t max_tasks = 0;       ///< 0: no limit
   std::uint64_t max_payload = default_max_payload;
+  std::int32_t cpu = -1;             ///< the CPU to run on (-1: wherever the scheduler likes)
   std::uint64_t init_hash = 0;       ///< the initializer entry (0: none)
   std::uint64_t init_address = 0;
   std::vector<std::byte> init_args;
@@ -49,6 +51,7 @@ struct transport<ipc::worker_config> {
     w.put(c.spin_ns);
     w.put(c.max_tasks);
     w.put(c.max_payload);
+    w.put(c.cpu);
     w.put(c.init_hash);
     w.put(c.init_address);
     ipc::encode(w, c.init_args);
@@ -59,6 +62,7 @@ struct transport<ipc::worker_config> {
     c.spin_ns = r.get<std::uint32_t>();
     c.max_tasks = r.get<std::uint64_t>();
     c.max_payload = r.get<std::uint64_t>();
+    c.cpu = r.get<std::int32_t>();
     c.init_hash = r.get<std::uint64_t>();
     c.init_address = r.get<std::uint64_t>();
     c.init_args = ipc::decode<std::vector<std::byte>>(r);
@@ -279,6 +283,12 @@ inline int worker_main(reader& args) {
   const int memfd = args.fd(args.get<std::uint32_t>());
   const auto extra = args.get<std::uint32_t>();
   for (std::uint32_t i = 0; i < extra; ++i) detail::worker_fds().push_back(args.fd(args.get<std::uint32_t>()));
+  if (cfg.cpu >= 0 && cfg.cpu < CPU_SETSIZE) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cfg.cpu, &one);
+    (void)::sched_setaffinity(0, sizeof one, &one);  // best effort: a refusal only costs placement
+  }
   duplex_mapping map = duplex_mapping::attach(memfd, cfg.ring_capacity);
   ::close(memfd);
   return worker_loop(sock, std::move(map), cfg).run();

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -72,6 +73,11 @@ struct process_pool_options {
   worker_initializer initializer{};                   ///< run once in every worker
   std::size_t ring_bytes = std::size_t{256} << 10;    ///< each direction's shared ring per worker
   std::chrono::microseconds spin{50};                 ///< how long a waiting side spins before it sleeps
+  unsigned prefetch = 1;  ///< tasks a worker holds queued behind the one it runs (low-variance kernels)
+  /// In a pool with a worker per CPU or more, each worker stays on one CPU (of those this
+  /// process may use): woken together, workers otherwise often share a CPU for milliseconds.
+  /// Set false for kernels that run threads of their own.
+  bool pin_workers = true;
   std::size_t max_frame_bytes = ipc::default_max_payload;  ///< the largest result a worker may send
   /// Descriptors every worker receives at its start, replacements included (borrowed: they
   /// must stay open while the pool lives); in the worker, ipc::worker_descriptor(i) gives
@@ -87,6 +93,7 @@ struct process_pool_stats {
   std::uint64_t workers_lost = 0;      ///< workers that ended unasked (signal, exit, timeout kill)
   std::uint64_t workers_recycled = 0;  ///< workers that ended after max_tasks_per_child
   std::uint64_t timeouts = 0;          ///< tasks killed by their timeout
+  std::uint64_t tasks_requeued = 0;    ///< tasks sent again: queued in a worker that died before starting them
 };
 
 namespace detail {
@@ -108,6 +115,7 @@ class process_task {
   std::uint64_t id = 0;
   std::chrono::milliseconds timeout{0};   ///< 0: the pool's
   std::string_view kernel_name;           ///< for errors about the kernel (static storage)
+  bool steady = false;                    ///< low variance: may queue in a worker behind another
 };
 using task_ptr = std::unique_ptr<process_task>;
 
@@ -122,6 +130,7 @@ class process_engine {
     if (opt_.method == start_method::fork) link_ = ipc::start_private_server();
     else if (opt_.method == start_method::fork_server) link_ = ipc::server_link(ipc::connect_fork_server(), -1);
     if (link_) watch(link_.fd(), key(source::server, 0));
+    if (opt_.pin_workers) cpus_ = pinning_cpus(opt_.workers);
     workers_.reserve(opt_.workers);
     for (unsigned i = 0; i < opt_.workers; ++i) workers_.push_back(std::make_unique<worker>(i));
     try {
@@ -178,6 +187,9 @@ class process_engine {
         dispatch_locked(w, std::move(t));
         poke = w.deadline != no_deadline || !w.sent_all;
         direct = &w;
+      } else if (worker* w = prefetch_target_locked(*t)) {
+        dispatch_locked(*w, std::move(t));  // queued in its ring: it starts as the current one ends
+        poke = !w->sent_all;
       } else {
         pending_.push_back(std::move(t));
       }
@@ -262,12 +274,13 @@ class process_engine {
     unsigned index;
     // Guarded by mu_.
     state st = state::vacant;
-    task_ptr task;
-    std::size_t sent = 0;
+    std::deque<task_ptr> tasks;  // in its ring, in order: the front one runs
+    std::size_t sent = 0;        // bytes of the last task's request written
     bool sent_all = true;
-    clock::time_point dispatched{};
-    clock::time_point deadline = no_deadline;
+    clock::time_point started{};                // when the front task started
+    clock::time_point deadline = no_deadline;   // the front task's
     std::chrono::milliseconds limit{0};
+    std::uint64_t assigned = 0;  // tasks given to this process
     std::uint64_t done = 0;
     bool timed_out = false;
     bool doomed = false;       // killed by the pool: takes no more work
@@ -309,6 +322,7 @@ class process_engine {
     cfg.spin_ns = static_cast<std::uint32_t>(std::chrono::nanoseconds(opt_.spin).count());
     cfg.max_tasks = opt_.max_tasks_per_child;
     cfg.max_payload = opt_.max_frame_bytes;
+    cfg.cpu = cpus_.empty() ? -1 : cpus_[w.index % cpus_.size()];
     cfg.init_hash = opt_.initializer.hash;
     cfg.init_address = opt_.initializer.address;
     cfg.init_args = opt_.initializer.args;
@@ -336,6 +350,7 @@ class process_engine {
           opt_.max_frame_bytes);
       w.st = state::starting;
       w.done = 0;
+      w.assigned = 0;
       w.timed_out = false;
       w.doomed = false;
       w.fault = nullptr;
@@ -360,6 +375,21 @@ class process_engine {
       watch(link_.fd(), key(source::server, 0));
       return link_.fork(m);
     }
+  }
+
+  // The CPUs a full pool pins its workers to, starting where the previous pool stopped so
+  // that two pools do not both begin at CPU 0; empty when the pool is not full.
+  static std::vector<int> pinning_cpus(unsigned workers) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return {};
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    if (cpus.empty() || workers < cpus.size()) return {};
+    static std::atomic<unsigned> next{0};
+    std::rotate(cpus.begin(), cpus.begin() + next.fetch_add(workers) % cpus.size(), cpus.end());
+    return cpus;
   }
 
   // The constructor failed half-way: kill what started and reap it.
@@ -413,27 +443,56 @@ class process_engine {
 
   // ---- dispatch ----------------------------------------------------------------------
 
+  // True when `w` may take one more task now.
+  bool can_take_locked(const worker& w, const process_task& t) const noexcept {
+    if (w.st != state::idle && w.st != state::busy) return false;
+    if (w.doomed || !w.sent_all || w.tasks.size() > opt_.prefetch) return false;
+    if (opt_.max_tasks_per_child != 0 && w.assigned >= opt_.max_tasks_per_child) return false;
+    if (w.tasks.empty()) return true;
+    // Queue behind running work only when neither could hold the other up for long.
+    if (!t.steady) return false;
+    for (const task_ptr& q : w.tasks)
+      if (!q->steady) return false;
+    return true;
+  }
+
+  // A busy worker that may queue `t` behind its current task: the one that started it first.
+  worker* prefetch_target_locked(const process_task& t) {
+    worker* best = nullptr;
+    for (auto& w : workers_)
+      if (w->st == state::busy && can_take_locked(*w, t) && (best == nullptr || w->started < best->started)) best = w.get();
+    return best;
+  }
+
+  // The front task starts now: its timeout counts from here.
+  void start_front_locked(worker& w) {
+    w.started = clock::now();
+    const process_task& f = *w.tasks.front();
+    w.limit = f.timeout.count() != 0 ? f.timeout : opt_.task_timeout;
+    w.deadline = w.limit.count() != 0 ? w.started + w.limit : no_deadline;
+    if (w.deadline != no_deadline) ++deadlines_;
+  }
+
   void dispatch_locked(worker& w, task_ptr t) {
-    w.task = std::move(t);
+    w.tasks.push_back(std::move(t));
+    ++w.assigned;
     w.st = state::busy;
     w.sent = 0;
     w.sent_all = false;
-    w.dispatched = clock::now();
-    w.limit = w.task->timeout.count() != 0 ? w.task->timeout : opt_.task_timeout;
-    w.deadline = w.limit.count() != 0 ? w.dispatched + w.limit : no_deadline;
-    if (w.deadline != no_deadline) ++deadlines_;
     ++in_flight_;
+    if (w.tasks.size() == 1) start_front_locked(w);
     write_locked(w);
   }
 
-  // Writes as much of the worker's request as fits; the rest follows as the worker reads.
+  // Writes as much of the last task's request as fits; the rest follows as the worker reads.
+  // The request is kept until the answer: a task queued behind one that kills its worker is
+  // sent again to another.
   void write_locked(worker& w) {
-    std::vector<std::byte>& r = w.task->request;
+    const std::vector<std::byte>& r = w.tasks.back()->request;
     w.sent += w.req.write_some(std::span<const std::byte>(r).subspan(w.sent));
     if (w.req.consumer_needs_wake()) ipc::futex_wake(&w.req.control().head);
     if (w.sent == r.size()) {
       w.sent_all = true;
-      std::vector<std::byte>().swap(r);  // the worker has the bytes now
     } else {
       // Ask the worker for a byte on the socket once it makes room, in case we sleep.
       w.req.control().producer_parked.store(1, std::memory_order_seq_cst);
@@ -698,24 +757,25 @@ class process_engine {
     task_ptr t;
     {
       std::lock_guard lock(mu_);
-      if (w.st != state::busy || !w.task || w.task->id != h.id) {
+      if (w.st != state::busy || w.tasks.empty() || w.tasks.front()->id != h.id) {
         w.fault = std::make_exception_ptr(protocol_error("breakeven: a worker answered a task it was not given"));
         kill_locked(w);
         return;
       }
-      t = std::move(w.task);
-      if (!w.sent_all) --partial_;
+      t = std::move(w.tasks.front());
+      w.tasks.pop_front();
       if (w.deadline != no_deadline) --deadlines_;
+      w.deadline = no_deadline;
       --in_flight_;
       w.last_active.store(now_ns(), std::memory_order_relaxed);
-      w.deadline = no_deadline;
       ++w.done;
+      if (!w.tasks.empty()) start_front_locked(w);  // the worker went straight on to it
       if (opt_.max_tasks_per_child != 0 && w.done >= opt_.max_tasks_per_child) {
         w.st = state::retiring;  // it exits by itself after this answer
       } else if (w.doomed) {
         w.st = state::exiting;  // killed (its timeout passed as it answered): gone soon
       } else {
-        w.st = state::idle;
+        if (w.tasks.empty()) w.st = state::idle;
         give_work_locked(w);
       }
     }
@@ -750,15 +810,15 @@ class process_engine {
     w.last_done.store(id, std::memory_order_release);
   }
 
-  // Hands the next queued task to an idle worker, or marks it idle.
+  // Hands queued tasks to a worker that has room (one to run, more to queue behind a
+  // steady one); a worker left without work is idle.
   void give_work_locked(worker& w) {
-    if (!pending_.empty() && !stopping_) {
+    while (!stopping_ && !pending_.empty() && can_take_locked(w, *pending_.front())) {
       task_ptr t = std::move(pending_.front());
       pending_.pop_front();
       dispatch_locked(w, std::move(t));
-    } else {
-      idle_.push_back(w.index);
     }
+    if (w.st == state::idle) idle_.push_back(w.index);
   }
 
   void enforce_deadlines() {
@@ -771,21 +831,28 @@ class process_engine {
     }
   }
 
-  // A worker's process ended with `st`: fail the task it held, and replace it.
+  // A worker's process ended with `st`: fail the task it was running, send the tasks
+  // queued behind it to other workers, and replace it.
   void on_exit(worker& w, ipc::exit_status st) {
     if (!w.corrupt) drain(w);  // answers it wrote before it ended still count
     task_ptr t;
+    std::deque<task_ptr> unstarted;
     std::exception_ptr why;
     bool replace = false;
     {
       std::lock_guard lock(mu_);
       std::erase(idle_, w.index);
       const state was = w.st;
-      t = std::move(w.task);
+      if (!w.tasks.empty()) {
+        t = std::move(w.tasks.front());
+        w.tasks.pop_front();
+        unstarted.swap(w.tasks);  // it runs tasks in order: these never began
+      }
+      if (!w.sent_all) --partial_;
+      w.sent_all = true;
       if (t) {
-        if (!w.sent_all) --partial_;
         if (w.deadline != no_deadline) --deadlines_;
-        --in_flight_;
+        in_flight_ -= static_cast<int>(1 + unstarted.size());
         if (w.fault) why = w.fault;
         else if (w.timed_out) why = std::make_exception_ptr(task_timeout(w.pid, w.limit));
         else if (terminating_) why = std::make_exception_ptr(pool_closed("breakeven: the process pool was terminated"));
@@ -813,7 +880,17 @@ class process_engine {
       finish_failed(*t, why);
       w.last_done.store(t->id, std::memory_order_release);
     }
-    if (broken_) fail_pending(broken_);
+    if (!unstarted.empty()) {
+      std::lock_guard lock(mu_);
+      stats_.tasks_requeued += unstarted.size();
+      for (auto it = unstarted.rbegin(); it != unstarted.rend(); ++it) pending_.push_front(std::move(*it));
+      for (auto& other : workers_)
+        if (other.get() != &w && other->st == state::idle) {
+          std::erase(idle_, other->index);
+          give_work_locked(*other);
+        }
+    }
+    if (broken_ || terminating_) fail_pending(broken_ ? broken_ : std::make_exception_ptr(pool_closed("breakeven: the process pool was terminated")));
     if (replace) {
       try {
         start_worker(w);
@@ -875,6 +952,7 @@ class process_engine {
   ipc::unique_fd epoll_, wake_;
   ipc::server_link link_;
   std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<int> cpus_;  // a pinned pool's CPUs, by worker index
   std::thread reactor_;
 
   mutable std::mutex mu_;
