@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace be = breakeven;
@@ -263,6 +264,30 @@ int main() {
     std::printf("thread_awake_overhead_us: %.1f us\n", median(awake) / 1e3);
     std::printf("thread_wake_tiny_us: %.1f us\n", median(tiny_asleep) / 1e3);
     std::printf("thread_submit_wake_us: %.1f us\n", median(submit_asleep) / 1e3);
+  }
+
+  // A short batch on a sleeping pool: 8 items of 100 us after 2 ms idle, with the woken worker
+  // steered off the caller's CPU (the default) and, side by side, left where the operating
+  // system puts it. The ratio is sequential time / pool time, each the median of 25 calls.
+  {
+    const busy_for item{100us};
+    std::vector<int> in8(8), out8(8);
+    be::thread_pool steered(2), unsteered(2);
+    unsteered.steer_wakes(false);
+    std::vector<double> seq_t, steered_t, unsteered_t;
+    for (int rep = 0; rep < 25; ++rep) {
+      auto t0 = clk::now();
+      be::sequential_executor{}.bulk_map(item, in8, out8.begin());
+      seq_t.push_back(ns_since(t0));
+      for (auto [p, times] : {std::pair{&steered, &steered_t}, std::pair{&unsteered, &unsteered_t}}) {
+        std::this_thread::sleep_for(2ms);
+        t0 = clk::now();
+        p->bulk_map(item, in8, out8.begin(), {.workers = 2});
+        times->push_back(ns_since(t0));
+      }
+    }
+    std::printf("thread_speedup_asleep_8x100us: %.3f ratio\n", median(seq_t) / median(steered_t));
+    std::printf("thread_speedup_asleep_8x100us_unsteered: %.3f ratio\n", median(seq_t) / median(unsteered_t));
   }
   return 0;
 }

@@ -9,10 +9,15 @@
 
 #include <atomic>
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include <sched.h>
 
 namespace be = breakeven;
 using namespace std::chrono_literals;
@@ -122,6 +127,45 @@ std::set<std::thread::id> check_chunks_whole(const std::vector<std::thread::id>&
     threads.insert(ran_on[i]);
   }
   return threads;
+}
+
+// Records, for items a pool worker runs, whether that worker's CPU mask excluded `cpu`
+// (1: excluded, 2: allowed, -1: unreadable); items the caller runs stay 0.
+struct record_mask {
+  using input_type = std::size_t;
+  using output_type = std::size_t;
+  static constexpr auto cost = std::chrono::microseconds{500};
+  std::thread::id caller;
+  int cpu;
+  std::atomic<int>* seen;
+  std::size_t operator()(const std::size_t& i) const {
+    if (std::this_thread::get_id() != caller) {
+      cpu_set_t mask;
+      CPU_ZERO(&mask);
+      seen[i].store(::sched_getaffinity(0, sizeof mask, &mask) != 0 ? -1 : CPU_ISSET(cpu, &mask) ? 2 : 1);
+    }
+    const auto until = std::chrono::steady_clock::now() + 500us;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return i;
+  }
+};
+
+// "Cpus_allowed_list" of a thread's /proc status.
+std::string cpus_allowed(const std::filesystem::path& task) {
+  std::ifstream status(task / "status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+  return {};
+}
+
+// The threads of this process whose CPU mask differs from the calling thread's.
+std::vector<std::string> narrowed_threads() {
+  const std::string mine = cpus_allowed("/proc/thread-self");
+  std::vector<std::string> odd;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task"))
+    if (const std::string cpus = cpus_allowed(task.path()); cpus != mine) odd.push_back(task.path().filename().string() + ": " + cpus);
+  return odd;
 }
 
 }  // namespace
@@ -268,6 +312,48 @@ TEST_CASE("thread pool: workers sleep after their spin budget and wake for work"
   eager.bulk_map(test::square{}, ranges::views::iota(0, 300), out.begin());
   CHECK(eager.spinning());  // a budget of 10 s: nobody sleeps yet
   CHECK(eager.stats().parks == 0);
+}
+
+TEST_CASE("thread pool: a sleeping worker is woken off the waker's CPU, and widened before it sleeps",
+          "[thread_pool][spin][steer]") {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  REQUIRE(narrowed_threads().empty());
+
+  for (const bool steer : {true, false}) {
+    INFO("steer_wakes(" << steer << ")");
+    be::thread_pool pool(2, 0ns);  // a budget of 0: the worker sleeps at once
+    pool.steer_wakes(steer);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (pool.stats().parks == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    REQUIRE(pool.stats().parks == 1);
+
+    // The caller on one CPU: the woken worker's mask must leave that CPU out.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
+    std::vector<std::atomic<int>> seen(8);
+    std::vector<std::size_t> out(8);
+    pool.bulk_map(record_mask{std::this_thread::get_id(), first, seen.data()}, ranges::views::iota(0, 8), out.begin(),
+                  {.chunk = 4, .workers = 2});
+    REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == i);
+
+    const bool many = CPU_COUNT(&all) > 1;
+    CHECK(pool.stats().wakes == 1);
+    CHECK(pool.stats().steered == (steer && many ? 1u : 0u));
+    for (const auto& s : seen)  // a worker that ran items saw the caller's CPU excluded iff steered
+      if (s.load() != 0) CHECK(s.load() == (steer && many ? 1 : 2));
+
+    // Back asleep, the worker has its whole mask again.
+    while (pool.stats().parks < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    REQUIRE(pool.stats().parks == 2);
+    CHECK(narrowed_threads().empty());
+  }
 }
 
 TEST_CASE("thread pool: exceptions of any type reach the caller", "[thread_pool][exceptions]") {
