@@ -9,7 +9,8 @@
 #include <cstdio>
 #include <utility>
 
-int main() {
+int main(int argc, char** argv) {
+  breakeven::process_runtime::init(argc, argv);  // the fork server, before any thread exists
   namespace xo = breakeven::crossover;
   // A calibration during which other processes used more than 10% of the CPUs is taken
   // again (up to 3 in all); the least disturbed one is the profile.

@@ -26,12 +26,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -125,26 +127,38 @@ inline double machine_busy_ns() {
   return (user + nice + sys + irq + softirq) * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-/// CPU time (ns) of the running children that the calling thread forked (the workers of a
-/// process rig), from /proc/<pid>/stat.
+/// Pids of the running children of process `pid` (every thread's), from /proc.
+inline std::vector<std::string> live_children(const std::string& pid) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + pid + "/task", ec)) {
+    std::ifstream list(task.path() / "children");  // Linux >= 3.5 with CONFIG_PROC_CHILDREN
+    for (std::string child; list >> child;) out.push_back(child);
+  }
+  return out;
+}
+
+/// CPU time (ns) of the running descendants of this process (a process rig's workers; the
+/// fork server and the process pools' workers it forked), each with the time of its own
+/// children that it has reaped, from /proc/<pid>/stat.
 inline double live_children_cpu_ns() {
   double ticks = 0;
-  const std::string tid = std::to_string(::syscall(SYS_gettid));
-  std::ifstream list("/proc/self/task/" + tid + "/children");  // Linux >= 3.5 with CONFIG_PROC_CHILDREN
-  for (std::string pid; list >> pid;) {
-    std::ifstream stat("/proc/" + pid + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    const auto close = line.rfind(')');  // the command name may hold spaces
-    if (close == std::string::npos) continue;
-    std::istringstream fields(line.substr(close + 2));
-    std::string f;
-    double utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> f; ++i) {
-      if (i == 14) utime = std::strtod(f.c_str(), nullptr);
-      if (i == 15) stime = std::strtod(f.c_str(), nullptr);
+  std::vector<std::string> todo = live_children(std::to_string(::getpid()));
+  for (std::size_t depth = 0; !todo.empty() && depth < 8; ++depth) {
+    std::vector<std::string> next;
+    for (const std::string& pid : todo) {
+      std::ifstream stat("/proc/" + pid + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) continue;
+      const auto close = line.rfind(')');  // the command name may hold spaces
+      if (close == std::string::npos) continue;
+      std::istringstream fields(line.substr(close + 2));
+      std::string f;
+      for (int i = 3; i <= 17 && fields >> f; ++i)
+        if (i >= 14) ticks += std::strtod(f.c_str(), nullptr);  // utime, stime, cutime, cstime
+      for (auto& child : live_children(pid)) next.push_back(std::move(child));
     }
-    ticks += utime + stime;
+    todo = std::move(next);
   }
   return ticks * 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }

@@ -4,12 +4,15 @@
 // calibrated profile. Shared by breakeven-crossover (tools/) and bench/crossover.cpp.
 //
 // Executors are runners by kind (make_runners): sequential, the library's thread pool (or
-// a rig of futex-parked threads), and a process pool built on calibration's rigs (forked
-// workers fed over socketpairs). Another executor plugs in as one more runner of its kind.
+// a rig of futex-parked threads) and the library's process pool (or calibration's rig of
+// forked workers fed over socketpairs). Another executor plugs in as one more runner of its
+// kind. A program that times the library's process pool calls
+// breakeven::process_runtime::init(argc, argv) first thing in main.
 #pragma once
 
 #include <breakeven/calibrate.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/thread_pool.hpp>
 
 #include <algorithm>
@@ -115,9 +118,20 @@ struct library_thread_runner final : runner {
   breakeven::thread_pool pool;
 };
 
+/// The library's process pool (breakeven::process_pool, fork server), run with the plan's
+/// schedule: items and results travel through each worker's shared-memory rings.
+struct library_process_runner final : runner {
+  explicit library_process_runner(unsigned workers) : runner(executor_kind::process_pool), pool(workers) {}
+  void run(const std::vector<std::uint64_t>& in, std::vector<std::uint64_t>& out, const candidate& c) override {
+    pool.bulk_map(work_kernel{}, std::span<const std::uint64_t>(in), out.begin(), breakeven::schedule{c.chunk, c.workers, c.dynamic});
+  }
+  breakeven::process_pool pool;
+};
+
 /// Which implementation times each kind.
 struct runner_choice {
-  bool library_thread_pool = true;  ///< breakeven::thread_pool; false: the futex rig above
+  bool library_thread_pool = true;   ///< breakeven::thread_pool; false: the futex rig above
+  bool library_process_pool = true;  ///< breakeven::process_pool; false: the socketpair rig above
 };
 
 /// Every executor this build can time, one runner per kind.
@@ -126,7 +140,8 @@ inline std::vector<std::unique_ptr<runner>> make_runners(unsigned workers, runne
   r.push_back(std::make_unique<sequential_runner>());
   if (choice.library_thread_pool) r.push_back(std::make_unique<library_thread_runner>(workers));
   else r.push_back(std::make_unique<thread_runner>(workers));
-  r.push_back(std::make_unique<process_runner>(workers));
+  if (choice.library_process_pool) r.push_back(std::make_unique<library_process_runner>(workers));
+  else r.push_back(std::make_unique<process_runner>(workers));
   return r;
 }
 

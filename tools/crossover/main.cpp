@@ -1,7 +1,9 @@
 // breakeven-crossover - the crossover profiler: sequential vs every executor over task
 // durations x batch sizes, the measured crossover beside the plan's, a table and a plot.
 //   breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads]
-// --rig-threads times calibration's futex rig instead of breakeven::thread_pool.
+//                       [--rig-processes]
+// --rig-threads times calibration's futex rig instead of breakeven::thread_pool;
+// --rig-processes its socketpair rig of forked workers instead of breakeven::process_pool.
 // Without --profile: BREAKEVEN_PROFILE's file if set, else this machine calibrated now.
 #include "crossover.hpp"
 
@@ -57,7 +59,8 @@ bool write_plot(const std::string& png, const std::string& data_path, const std:
 
 int main(int argc, char** argv) {
   std::string profile_path, png, data = "crossover.dat";
-  bool quick = false, rig_threads = false;
+  breakeven::process_runtime::init(argc, argv);  // the fork server, before any thread exists
+  bool quick = false, rig_threads = false, rig_processes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const auto value = [&]() -> std::string {
@@ -69,8 +72,11 @@ int main(int argc, char** argv) {
     else if (a == "--data") data = value();
     else if (a == "--quick") quick = true;
     else if (a == "--rig-threads") rig_threads = true;
+    else if (a == "--rig-processes") rig_processes = true;
     else if (a == "--help" || a == "-h") {
-      std::puts("usage: breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads]");
+      std::puts(
+          "usage: breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads] "
+          "[--rig-processes]");
       return 0;
     } else {
       die("unknown option " + std::string(a));
@@ -92,6 +98,7 @@ int main(int argc, char** argv) {
     }
     breakeven::crossover::sweep_options opt;
     opt.runners.library_thread_pool = !rig_threads;
+    opt.runners.library_process_pool = !rig_processes;
     if (quick) {
       opt.durations_ns = {1e3, 1e4, 3e4, 1e5, 1e6};
       opt.batches = {8, 64};
