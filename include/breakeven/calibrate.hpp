@@ -7,8 +7,10 @@
 //   wake_ns              one task on each of `cores` parked workers after 1 ms idle
 //   process_start_ns     fork `cores` worker processes and hear each is running
 //   process_dispatch_ns  one small message's round trip to a worker process (socketpair)
-//   pipe_ns_per_byte     streaming 4 MiB to a worker process through its socketpair
-//   shm_setup_ns         shm_open + ftruncate + mmap + shm_unlink + munmap of 1 MiB
+//   pipe_ns_per_byte     breakeven::process_pool: one task of 1,024 pages of 4 KiB echoed by
+//                        its worker, less a task of one page, per byte moved (in + out)
+//   shm_setup_ns         breakeven::shared_memory_pool: its first call on a new pool (the
+//                        segment made, mapped and sent to the worker), less its second
 //   shm_page_ns          first touch of each page of a fresh 4 MiB segment
 //   memcpy_ns_per_byte   memcpy of 16 MiB between buffers already touched
 //   cores                CPUs this process may run on (affinity, cgroup quota)
@@ -17,12 +19,16 @@
 #pragma once
 
 #include <breakeven/calibrate/rigs.hpp>
+#include <breakeven/executor/shared_memory.hpp>
 #include <breakeven/calibrate/sampling.hpp>
 #include <breakeven/profile.hpp>
 #include <breakeven/profile_io.hpp>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -30,7 +36,9 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,7 +46,9 @@
 #include <vector>
 
 #include <sched.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace breakeven::calibration {
@@ -209,6 +219,86 @@ inline std::uint64_t spin_work(std::uint64_t iterations) noexcept {
 
 inline void keep(const void* p) noexcept { asm volatile("" : : "r"(p) : "memory"); }
 
+/// The payload of the transport probes: one page.
+using calibration_page = std::array<std::byte, 4096>;
+
+/// Returns its page: what the library's pools cost to move bytes, and nothing else.
+struct echo_page {
+  using input_type = calibration_page;
+  using output_type = calibration_page;
+  static constexpr auto cost = std::chrono::nanoseconds{50};
+  static constexpr bool thread_safe = false;  // plans weigh processes only
+  static constexpr std::string_view name = "breakeven.calibrate.echo_page";
+  calibration_page operator()(const calibration_page& x) const noexcept { return x; }
+};
+
+/// The probes' pools: one worker, forked by a private server (`fork`), in the single-threaded
+/// child that samples_in_child makes.
+inline process_pool_options probe_pool_options() {
+  process_pool_options o;
+  o.workers = 1;
+  o.method = start_method::fork;
+  return o;
+}
+
+/// `count` samples of `once`, taken in a forked child that sends them back and exits. The
+/// library's pools, moving megabytes, leave this process's malloc arenas megabytes larger,
+/// and every later fork from it slower (process_start_ns doubled); in a child, nothing stays.
+inline std::vector<double> samples_in_child(std::size_t count, const std::function<double()>& once) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "breakeven: pipe (calibration)");
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::system_error(e, std::generic_category(), "breakeven: fork (calibration)");
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    int status = 0;
+    try {
+      for (std::size_t i = 0; i < count; ++i) {
+        const double v = once();
+        if (::write(fds[1], &v, sizeof v) != static_cast<ssize_t>(sizeof v)) {
+          status = 3;
+          break;
+        }
+      }
+    } catch (...) {
+      status = 2;
+    }
+    ::_exit(status);
+  }
+  ::close(fds[1]);
+  std::vector<double> out;
+  double v = 0;
+  std::size_t have = 0;
+  for (;;) {
+    const ssize_t n = ::read(fds[0], reinterpret_cast<char*>(&v) + have, sizeof v - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += static_cast<std::size_t>(n);
+    if (have == sizeof v) {
+      out.push_back(v);
+      have = 0;
+    }
+  }
+  ::close(fds[0]);
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || out.size() != count)
+    throw std::runtime_error("breakeven: a calibration probe's child failed (" + std::to_string(out.size()) + " of " +
+                             std::to_string(count) + " samples)");
+  return out;
+}
+
+/// Hands samples taken elsewhere to a probe's `take`, one per call.
+inline std::function<double()> replay(const std::vector<double>& samples) {
+  return [&samples, i = std::size_t{0}]() mutable { return samples[std::min(i++, samples.size() - 1)]; };
+}
+
 inline std::uint64_t stream_sum(const std::uint64_t* p, std::size_t n) noexcept {
   std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (std::size_t i = 0; i + 4 <= n; i += 4) {
@@ -272,15 +362,24 @@ inline result calibrate(const options& opt = {}) {
                         return (now_ns() - t0) / batch;
                       });
                     }});
-  probes.push_back({"pipe_ns_per_byte", "socketpair per byte", "ns/B", 2, 40, 100, [&](auto take) {
-                      process_rig rig(1, spin_or_park);
-                      const std::size_t bytes = std::size_t{4} << 20;
-                      const std::vector<char> buf(bytes, 'a');
-                      take([&] {
-                        const double t0 = now_ns();
-                        rig.sink(0, buf.data(), bytes);
-                        return (now_ns() - t0) / static_cast<double>(bytes);
+  probes.push_back({"pipe_ns_per_byte", "process pool transport per byte", "ns/B", 0, 8, 1000, [&](auto take) {
+                      constexpr std::size_t pages = 1024;  // 4 MiB in, 4 MiB out
+                      const auto samples = detail::samples_in_child(8, [] {
+                        static process_pool pool(detail::probe_pool_options());  // one per child
+                        static std::vector<detail::calibration_page> in(pages), out(pages);
+                        const auto call = [&](std::size_t n) {
+                          const double t0 = now_ns();
+                          pool.bulk_map(detail::echo_page{}, std::span(in).first(n), out.begin(), schedule{.chunk = n});
+                          return now_ns() - t0;
+                        };
+                        static const double warm_up = call(pages);  // the child's buffers touched once
+                        (void)warm_up;
+                        const double one = call(1);
+                        const double all = call(pages);
+                        const double moved = 2.0 * static_cast<double>((pages - 1) * sizeof(detail::calibration_page));
+                        return std::max(0.0, all - one) / moved;
                       });
+                      take(detail::replay(samples));
                     }});
   probes.push_back({"", "wake processes after idle", "ns", 2, 400, 250, [&](auto take) {
                       process_rig rig(w);
@@ -320,15 +419,21 @@ inline result calibrate(const options& opt = {}) {
                         return now_ns() - t0;
                       });
                     }});
-  probes.push_back({"shm_setup_ns", "shm segment set-up", "ns", 5, 400, 60, [&](auto take) {
-                      take([&] {
-                        const double t0 = now_ns();
-                        {
-                          shm_segment seg(std::size_t{1} << 20);
-                          detail::keep(seg.data());
-                        }
-                        return now_ns() - t0;
+  probes.push_back({"shm_setup_ns", "shm segment set-up", "ns", 0, 6, 1000, [&](auto take) {
+                      const auto samples = detail::samples_in_child(6, [] {
+                        const std::vector<detail::calibration_page> in(1);
+                        std::vector<detail::calibration_page> out(1);
+                        shared_memory_pool pool(shared_memory_options{.processes = detail::probe_pool_options()});
+                        const schedule one{.chunk = 1};
+                        pool.processes().bulk_map(detail::echo_page{}, in, out.begin(), one);  // the worker up, no segment
+                        double t0 = now_ns();
+                        pool.bulk_map(detail::echo_page{}, in, out.begin(), one);
+                        const double first = now_ns() - t0;
+                        t0 = now_ns();
+                        pool.bulk_map(detail::echo_page{}, in, out.begin(), one);
+                        return std::max(0.0, first - (now_ns() - t0));
                       });
+                      take(detail::replay(samples));
                     }});
   probes.push_back({"shm_page_ns", "shm first touch per page", "ns", 1, 60, 100, [&](auto take) {
                       const std::size_t bytes = std::size_t{4} << 20;

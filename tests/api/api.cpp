@@ -121,12 +121,12 @@ TEST_CASE("the executor follows the cost, and statistics show it", "[api][stats]
 }
 
 namespace {
-struct embed_norm {  // 16 KiB in, thread-unsafe: processes only, the payload decides which
-  using input_type = std::array<float, 4096>;
+struct embed_norm {  // 64 KiB in, thread-unsafe: processes only, the payload decides which
+  using input_type = std::array<float, 16384>;
   using output_type = float;
   static constexpr auto cost = 2ms;
   static constexpr bool thread_safe = false;
-  float operator()(const std::array<float, 4096>& v) const {
+  float operator()(const std::array<float, 16384>& v) const {
     float s = 0;
     for (float x : v) s += x * x;
     return s;
@@ -140,11 +140,11 @@ TEST_CASE("processes: large payloads go through shared memory, small ones throug
   be::reset_statistics();
   CHECK(be::map(not_thread_safe{}, iota_vec(64))[63] == 63);
   CHECK(be::statistics()[be::executor_kind::process_pool].calls == 1);
-  std::vector<std::array<float, 4096>> items(64);
+  std::vector<std::array<float, 16384>> items(64);  // 2 MiB a task: past the crossover of either profile
   for (std::size_t i = 0; i < items.size(); ++i) items[i].fill(static_cast<float>(i));
   const auto norms = be::map(embed_norm{}, items);
   CHECK(be::statistics()[be::executor_kind::shared_memory].calls == 1);
-  CHECK(norms[3] == 9.0f * 4096);
+  CHECK(norms[3] == 9.0f * 16384);
   // The registry reports the segment it holds: a call of the same size finds it ready (and
   // then, with no set-up to pay, shared memory is the cheaper transport for any payload).
   bool full = false;

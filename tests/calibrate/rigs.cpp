@@ -66,6 +66,18 @@ TEST_CASE("process rig: echoes and streams, then reaps its workers", "[calibrate
   CHECK(count_entries("/proc/self/fd") == fds);
 }
 
+TEST_CASE("samples taken in a child come back in order; a failing child is an error", "[calibrate][rigs]") {
+  const std::size_t fds = count_entries("/proc/self/fd");
+  double next = 0;
+  const auto samples = cal::detail::samples_in_child(5, [&] { return next += 1.5; });
+  CHECK(samples == std::vector<double>{1.5, 3.0, 4.5, 6.0, 7.5});
+  CHECK(next == 0);  // the child counted, not this process
+  CHECK_THROWS_WITH(cal::detail::samples_in_child(3, []() -> double { throw std::runtime_error("probe"); }),
+                    Catch::Contains("0 of 3 samples"));
+  CHECK_FALSE(has_unreaped_children());
+  CHECK(count_entries("/proc/self/fd") == fds);
+}
+
 TEST_CASE("a short calibration measures every term and leaves nothing behind", "[calibrate][rigs]") {
   const std::size_t fds = count_entries("/proc/self/fd");
   const std::size_t segments = count_entries("/dev/shm", "breakeven-calibrate-");

@@ -90,7 +90,7 @@ TEST_CASE("large payloads per task go to shared memory, small ones through the p
   be::kernel_desc small{.cost_ns = 20'000, .bytes_in = 16, .bytes_out = 16, .thread_safe = false};
   be::kernel_desc large = small;
   large.bytes_in = 4 << 20;
-  large.cost_ns = 4e6;
+  large.cost_ns = 20e6;  // 4 MiB in: moving it costs milliseconds whichever way
   CHECK(be::decide(small, 1'000, prof).kind == executor_kind::process_pool);
   const auto p = be::decide(large, 64, prof);
   CHECK(p.kind == executor_kind::shared_memory);
