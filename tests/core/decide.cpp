@@ -97,6 +97,34 @@ TEST_CASE("large payloads per task go to shared memory, small ones through the p
   CHECK(std::string(be::explain(p).view()).find("-> shared memory") != std::string::npos);
 }
 
+TEST_CASE("process tasks that move payload stay near a quarter ring, unless dispatch forbids", "[core][process]") {
+  // 100,000 log lines of ~120 bytes in, 32 out, 295 ns each, thread-unsafe.
+  const be::kernel_desc lines{.cost_ns = 295, .bytes_in = 120, .bytes_out = 32, .thread_safe = false};
+  be::machine_profile prof = be::profiles::conservative::value;
+  prof.process_dispatch_ns = 3'000;
+  const be::plan cheap = be::decide(lines, 100'000, prof);
+  const auto& c = cheap.of(executor_kind::process_pool);
+  const double fit = be::detail::process_task_payload_bytes / 152;
+  CHECK(static_cast<double>(c.chunk) <= fit);
+  CHECK(static_cast<double>(c.chunk) > fit - 1);
+  CHECK(c.tasks == (100'000 + c.chunk - 1) / c.chunk);
+  // Dearer dispatch: tasks long enough that dispatch stays near 5% of each.
+  prof.process_dispatch_ns = 30'000;
+  const be::plan dear = be::decide(lines, 100'000, prof);
+  const auto& d = dear.of(executor_kind::process_pool);
+  CHECK(d.chunk == static_cast<std::size_t>(20.0 * 30'000 / 295 + 1));
+  // A profile whose transport costs nothing, or a chunk the caller set, is not cut.
+  prof.pipe_ns_per_byte = 0;
+  CHECK(be::decide(lines, 100'000, prof).of(executor_kind::process_pool).chunk == 50'000);
+  be::call_options fixed;
+  fixed.chunk = 10'000;
+  CHECK(be::decide(lines, 100'000, be::profiles::conservative::value, fixed).of(executor_kind::process_pool).chunk == 10'000);
+  // Threads share memory: their chunks are not cut.
+  be::kernel_desc safe = lines;
+  safe.thread_safe = true;
+  CHECK(be::decide(safe, 100'000, be::profiles::conservative::value).of(executor_kind::thread_pool).chunk == 50'000);
+}
+
 TEST_CASE("a forced executor the kernel's traits exclude is refused with a reason", "[core][options]") {
   be::call_options forced;
   forced.force = true;
