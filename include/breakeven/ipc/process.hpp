@@ -15,6 +15,7 @@
 // (SIGKILL) and reaps it.
 #pragma once
 
+#include <breakeven/detail/decl.hpp>
 #include <breakeven/ipc/entry.hpp>
 #include <breakeven/ipc/fork_server.hpp>
 #include <breakeven/ipc/posix.hpp>
@@ -85,14 +86,7 @@ class process {
     return *status_;
   }
   /// Waits at most `limit`; nullopt when the child still runs.
-  std::optional<exit_status> join_for(std::chrono::milliseconds limit) {
-    if (!status_) {
-      const int fd = link_ ? link_.fd() : pidfd_.get();
-      if (!wait_readable(fd, static_cast<int>(limit.count()))) return std::nullopt;
-      status_ = wait(0);
-    }
-    return status_;
-  }
+  std::optional<exit_status> join_for(std::chrono::milliseconds limit);
   /// True until the child has ended (and been reaped).
   bool running() { return !join_for(std::chrono::milliseconds(0)).has_value(); }
   /// Sends `sig` to the child (no effect once it was joined).
@@ -104,29 +98,9 @@ class process {
 
  private:
   // Reaps (or, through the fork server, hears of) the child's end.
-  exit_status wait(int timeout_ms) {
-    if (link_) {
-      if (timeout_ms >= 0) {
-        std::vector<std::pair<pid_t, exit_status>> exits;
-        link_.take_exits(exits);
-        for (auto& [p, s] : exits)
-          if (p == pid_) return s;
-      }
-      return link_.wait_exit(pid_);
-    }
-    exit_status s;
-    reap_pidfd(pidfd_.get(), s, true);
-    return s;
-  }
+  exit_status wait(int timeout_ms);
 
-  void abandon() noexcept {
-    if (pid_ <= 0 || status_) return;
-    kill(SIGKILL);
-    try {
-      status_ = wait(-1);
-    } catch (...) {
-    }
-  }
+  void abandon() noexcept;
 
   start_method method_ = start_method::fork_server;
   pid_t pid_ = -1;
@@ -136,3 +110,7 @@ class process {
 };
 
 }  // namespace breakeven::ipc
+
+#if !defined(BREAKEVEN_SEPARATE_COMPILATION)
+#include <breakeven/ipc/impl/process.ipp>
+#endif

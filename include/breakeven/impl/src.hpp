@@ -1,0 +1,24 @@
+// breakeven/impl/src.hpp - the library's non-template definitions, for separate
+// compilation: with BREAKEVEN_SEPARATE_COMPILATION defined in every translation unit of
+// the program, include this header in exactly one of them (a .cpp of its own is best).
+//
+//   // breakeven.cpp
+//   #include <breakeven/impl/src.hpp>
+//
+// In the default header-only build every header carries its definitions inline, and
+// this header is not used.
+#pragma once
+
+#if !defined(BREAKEVEN_SEPARATE_COMPILATION)
+#error "breakeven/impl/src.hpp is for separate compilation: define BREAKEVEN_SEPARATE_COMPILATION in every translation unit (or do not include this header)"
+#endif
+
+#include <breakeven/detail/impl/json.ipp>
+#include <breakeven/executor/detail/impl/process_engine.ipp>
+#include <breakeven/impl/profile_io.ipp>
+#include <breakeven/ipc/impl/exceptions.ipp>
+#include <breakeven/ipc/impl/fork_server.ipp>
+#include <breakeven/ipc/impl/posix.ipp>
+#include <breakeven/ipc/impl/process.ipp>
+#include <breakeven/ipc/impl/runtime.ipp>
+#include <breakeven/ipc/impl/worker.ipp>
