@@ -18,6 +18,7 @@
 #pragma once
 
 #include <breakeven/decide.hpp>
+#include <breakeven/detail/decl.hpp>
 #include <breakeven/executor.hpp>
 #include <breakeven/executor/bulk.hpp>
 #include <breakeven/executor/process_pool.hpp>
@@ -162,18 +163,7 @@ class shm_call {
   /// Chunk `i` got no answer (its worker died, timed out, or the pool closed): the items
   /// its worker had not finished fail with `e`; all of them when one had failed already
   /// (that one's own error did not come back).
-  void lost(std::size_t i, std::exception_ptr e) {
-    const shm::progress_words& w = progress_[i];
-    const std::uint32_t done = std::atomic_ref<const std::uint32_t>(w.finished).load(std::memory_order_acquire);
-    const std::uint32_t bad = std::atomic_ref<const std::uint32_t>(w.failed).load(std::memory_order_relaxed);
-    std::vector<bulk_report::failure> f;
-    if (bad == 0 && done <= count(i)) {
-      if (done < count(i)) f.push_back({first(i) + done, count(i) - done, e});
-    } else {
-      f.push_back({first(i), count(i), e});
-    }
-    ended(i, std::move(f));
-  }
+  void lost(std::size_t i, std::exception_ptr e);
   /// Chunks from `i` on were never sent.
   void cancelled(std::size_t i, std::exception_ptr e) {
     std::lock_guard lock(m_);
@@ -195,13 +185,7 @@ class shm_call {
     std::lock_guard lock(m_);
     return i < started_;
   }
-  bulk_report report() const {
-    std::lock_guard lock(m_);
-    bulk_report r;
-    for (const auto& fs : failures_)
-      for (const auto& f : fs) r.add(f);
-    return r;
-  }
+  bulk_report report() const;
 
  private:
   std::size_t n_, chunk_;
@@ -214,18 +198,7 @@ class shm_call {
 };
 
 // Decodes a result frame: the count, then each failed item with its exception.
-inline std::vector<bulk_report::failure> read_failures(ipc::reader& r, std::size_t first, std::size_t count) {
-  if (r.get<std::uint32_t>() != count) r.fail("a shared-memory task answered with another count of items", 0);
-  const auto n = r.get<std::uint32_t>();
-  if (n > count) r.fail("more failures than items", n);
-  std::vector<bulk_report::failure> out;
-  for (std::uint32_t k = 0; k < n; ++k) {
-    const auto index = r.get<std::uint32_t>();
-    if (index >= count) r.fail("a failure names an item outside its task", index);
-    out.push_back({first + index, 1, ipc::rebuild_exception(ipc::decode<ipc::error_record>(r))});
-  }
-  return out;
-}
+BREAKEVEN_DECL std::vector<bulk_report::failure> read_failures(ipc::reader& r, std::size_t first, std::size_t count);
 
 class shm_chunk_task final : public process_task {
  public:
@@ -308,10 +281,7 @@ class shared_memory_pool {
   /// A pool of `workers` processes (0: one per hardware thread) and an empty segment.
   explicit shared_memory_pool(unsigned workers = 0)
       : shared_memory_pool(shared_memory_options{.processes = process_pool_options{.workers = workers}}) {}
-  explicit shared_memory_pool(const shared_memory_options& o)
-      : arena_(std::make_shared<shm::arena>(o.segment)),
-        fd_index_(static_cast<std::uint32_t>(o.processes.worker_fds.size())),
-        pool_(with_segment(o.processes, arena_->fd())) {}
+  explicit shared_memory_pool(const shared_memory_options& o);
 
   /// The number of worker processes.
   unsigned concurrency() const noexcept { return pool_.concurrency(); }
@@ -598,3 +568,7 @@ class shared_memory_pool {
 static_assert(executor<shared_memory_pool>);
 
 }  // namespace breakeven
+
+#if !defined(BREAKEVEN_SEPARATE_COMPILATION)
+#include <breakeven/executor/impl/shared_memory.ipp>
+#endif

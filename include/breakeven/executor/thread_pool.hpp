@@ -22,6 +22,7 @@
 // the future, and the worker is soonest running on the CPU that caller leaves.
 #pragma once
 
+#include <breakeven/detail/decl.hpp>
 #include <breakeven/executor.hpp>
 #include <breakeven/executor/bulk.hpp>
 #include <breakeven/executor/spin.hpp>
@@ -233,19 +234,7 @@ class thread_pool {
 
   /// A pool of `threads`-way concurrency (0: std::thread::hardware_concurrency()), whose idle
   /// workers spin for `spin_budget` before they sleep.
-  explicit thread_pool(unsigned threads = 0, std::chrono::nanoseconds spin_budget = default_spin_budget)
-      : concurrency_(threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency())),
-        workers_(std::max(1u, concurrency_ - 1)),
-        spin_budget_(spin_budget),
-        slots_(std::make_unique<detail::worker_slot[]>(workers_)) {
-    threads_.reserve(workers_);
-    try {
-      for (unsigned w = 0; w < workers_; ++w) threads_.emplace_back([this, w] { work(slots_[w]); });
-    } catch (...) {
-      shut_down();
-      throw;
-    }
-  }
+  explicit thread_pool(unsigned threads = 0, std::chrono::nanoseconds spin_budget = default_spin_budget);
 
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
@@ -532,81 +521,13 @@ class thread_pool {
     }
   }
 
-  void work(detail::worker_slot& slot) noexcept {
-    detail::this_worker = &slot;
-    slot.tid = static_cast<pid_t>(::syscall(SYS_gettid));
-    slot.steerable = ::sched_getaffinity(0, sizeof slot.home, &slot.home) == 0 && CPU_COUNT(&slot.home) > 1;
-    detail::spin_timer timer(spin_budget_);
-    for (;;) {
-      if (detail::bulk_ticket* t = slot.mailbox.load(std::memory_order_acquire)) {
-        if (slot.mailbox.compare_exchange_strong(t, nullptr, std::memory_order_acq_rel)) {
-          // seq_cst pairs with enqueue(): it saw this worker spinning, or this sees its task.
-          slot.state.store(detail::busy, std::memory_order_seq_cst);
-          if (queued_.load(std::memory_order_seq_cst) != 0) notify_queue();
-          detail::bulk_job& job = *t->job;
-          const std::uint64_t ran = job.run_lane(job, t->lane);
-          slot.chunks.fetch_add(ran, std::memory_order_relaxed);
-          slot.handoffs.fetch_add(1, std::memory_order_relaxed);
-          // Spinning again before the caller can see `done`: its next call, back to back,
-          // must find this worker polling, not busy.
-          slot.state.store(detail::spinning, std::memory_order_relaxed);
-          job.done.fetch_add(1, std::memory_order_seq_cst);  // the last touch of `job`
-          if (done_waiters_.load(std::memory_order_seq_cst) != 0) {
-            done_epoch_.fetch_add(1, std::memory_order_seq_cst);
-            done_epoch_.notify_all();
-          }
-          timer.restart();
-        }
-        continue;  // taken, or taken back by its caller
-      }
-      if (queued_.load(std::memory_order_relaxed) != 0) {
-        if (detail::pool_task* task = pop()) {
-          slot.state.store(detail::busy, std::memory_order_seq_cst);
-          if (queued_.load(std::memory_order_seq_cst) != 0) notify_queue();
-          slot.tasks.fetch_add(1, std::memory_order_relaxed);  // before the future is ready
-          task->run();
-          delete task;
-          slot.state.store(detail::spinning, std::memory_order_relaxed);
-          timer.restart();
-          continue;
-        }
-      }
-      if (stop_.load(std::memory_order_acquire)) {
-        if (queued_.load(std::memory_order_seq_cst) == 0) return;
-        continue;
-      }
-      if (timer.poll()) {
-        park(slot);
-        timer.restart();
-      }
-    }
-  }
+  void work(detail::worker_slot& slot) noexcept;
 
   // Sleeps until rung, unless work or the stop request arrived meanwhile. Either the
   // re-check below sees what a caller posted, or the caller sees `parked` and wakes it.
-  void park(detail::worker_slot& slot) noexcept {
-    // Widened before `parked` is published: a waker narrows only a worker it sees parked.
-    if (slot.narrowed.exchange(false, std::memory_order_relaxed))
-      (void)::sched_setaffinity(0, sizeof slot.home, &slot.home);
-    slot.state.store(detail::parked, std::memory_order_seq_cst);
-    const std::uint32_t bell = slot.bell.load(std::memory_order_seq_cst);
-    if (slot.mailbox.load(std::memory_order_seq_cst) == nullptr && queued_.load(std::memory_order_seq_cst) == 0 &&
-        !stop_.load(std::memory_order_seq_cst)) {
-      slot.parks.fetch_add(1, std::memory_order_relaxed);
-      slot.bell.wait(bell, std::memory_order_seq_cst);
-    }
-    slot.state.store(detail::spinning, std::memory_order_seq_cst);
-  }
+  void park(detail::worker_slot& slot) noexcept;
 
-  void shut_down() noexcept {
-    stop_.store(true, std::memory_order_seq_cst);
-    for (unsigned w = 0; w < threads_.size(); ++w) ring(slots_[w]);
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    // Only tasks queued by a thread racing the destructor can be left: their futures
-    // report broken_promise instead of hanging.
-    while (detail::pool_task* task = pop()) delete task;
-  }
+  void shut_down() noexcept;
 
   static std::size_t ceil_div(std::size_t a, std::size_t b) noexcept { return (a + b - 1) / b; }
 
@@ -634,3 +555,7 @@ class thread_pool {
 static_assert(stoppable_executor<thread_pool>);
 
 }  // namespace breakeven
+
+#if !defined(BREAKEVEN_SEPARATE_COMPILATION)
+#include <breakeven/executor/impl/thread_pool.ipp>
+#endif

@@ -15,6 +15,9 @@
 
 #include <breakeven/detail/impl/json.ipp>
 #include <breakeven/executor/detail/impl/process_engine.ipp>
+#include <breakeven/executor/impl/shared_memory.ipp>
+#include <breakeven/executor/impl/thread_pool.ipp>
+#include <breakeven/impl/config.ipp>
 #include <breakeven/impl/profile_io.ipp>
 #include <breakeven/ipc/impl/exceptions.ipp>
 #include <breakeven/ipc/impl/fork_server.ipp>
@@ -22,3 +25,6 @@
 #include <breakeven/ipc/impl/process.ipp>
 #include <breakeven/ipc/impl/runtime.ipp>
 #include <breakeven/ipc/impl/worker.ipp>
+#include <breakeven/shm/impl/arena.ipp>
+#include <breakeven/shm/impl/entry.ipp>
+#include <breakeven/shm/impl/memory.ipp>
