@@ -8,4 +8,5 @@
 #define BREAKEVEN_DECL
 #else
 #define BREAKEVEN_DECL inline
+#define BREAKEVEN_DETAIL_HEADER_ONLY  // for impl/src.hpp: the mode this translation unit began in
 #endif

@@ -11,6 +11,10 @@
 
 #if !defined(BREAKEVEN_SEPARATE_COMPILATION)
 #error "breakeven/impl/src.hpp is for separate compilation: define BREAKEVEN_SEPARATE_COMPILATION in every translation unit (or do not include this header)"
+#else
+#include <breakeven/detail/decl.hpp>
+#if defined(BREAKEVEN_DETAIL_HEADER_ONLY)
+#error "breakeven/impl/src.hpp: a breakeven header was included before BREAKEVEN_SEPARATE_COMPILATION was defined; define it on the command line"
 #endif
 
 #include <breakeven/detail/impl/json.ipp>
@@ -28,3 +32,4 @@
 #include <breakeven/shm/impl/arena.ipp>
 #include <breakeven/shm/impl/entry.ipp>
 #include <breakeven/shm/impl/memory.ipp>
+#endif
