@@ -1,0 +1,2 @@
+// Separate compilation's one translation unit: the library's non-template definitions.
+#include <breakeven/impl/src.hpp>
