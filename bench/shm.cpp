@@ -17,7 +17,7 @@
 //                             measured faster than the pipe
 #include <breakeven/decide.hpp>
 #include <breakeven/executor/shared_memory.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 
 #include <algorithm>
 #include <array>

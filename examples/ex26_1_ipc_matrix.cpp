@@ -13,7 +13,7 @@
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/shared_memory.hpp>
 #include <breakeven/executor/thread_pool.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 
 #include <algorithm>
 #include <array>

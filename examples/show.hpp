@@ -4,7 +4,7 @@
 #pragma once
 
 #include <breakeven/api.hpp>
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/decide.hpp>
 #include <breakeven/plan.hpp>
 #include <breakeven/profile.hpp>

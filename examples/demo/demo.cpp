@@ -67,16 +67,8 @@ std::string fmt_ns(double ns) {
   return std::string(s.view());
 }
 
-// The reason that decided the plan: the last one before the verdict.
-std::string deciding_reason(const be::plan& p) {
-  if (p.reason_count < 2) return "";
-  be::plan one = p;
-  one.reasons[0] = p.reasons[p.reason_count - 2];
-  one.reason_count = 1;
-  std::string s(be::explain<256>(one).view());
-  const auto bar = s.find(" | ");
-  return bar == std::string::npos ? s : s.substr(bar + 3);
-}
+// Why the plan's executor beat the runner-up: estimates compared, margins, or the one admissible.
+std::string deciding_reason(const be::plan& p) { return std::string(be::why_chosen(p).view()); }
 
 template <class Kernel, class Items>
 void row(tally& t, const Items& items) {

@@ -5,7 +5,7 @@
 
 #include <breakeven/learn.hpp>
 #include <breakeven/operation.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 #include <breakeven/select.hpp>
 
 #include <range/v3/range/access.hpp>
@@ -18,6 +18,8 @@
 #include <chrono>
 #include <future>
 #include <iterator>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -67,11 +69,24 @@ executor_kind on_executor(const plan& p, Body&& body) {
     default:
       break;
   }
-  if (p.kind != executor_kind::sequential)
-    std::fprintf(stderr, "breakeven: %s cannot run this kernel; running sequentially\n",
-                 std::string(to_string(p.kind)).c_str());
-  body(reg.sequential(), sched);
-  return executor_kind::sequential;
+  if constexpr (admits_v<sequential_executor, Op>) {
+    if (p.kind != executor_kind::sequential)
+      std::fprintf(stderr, "breakeven: %s cannot run this kernel; running sequentially\n",
+                   std::string(to_string(p.kind)).c_str());
+    body(reg.sequential(), sched);
+    return executor_kind::sequential;
+  } else {  // an isolated kernel runs in a process or not at all
+    throw std::logic_error("breakeven: the plan names " + std::string(to_string(p.kind)) +
+                           ", which cannot run this kernel, and isolation forbids running it here");
+  }
+}
+
+// Some executor admits kernel `Op`: the one rule select_t and decide() state in these words.
+template <class Op>
+consteval bool check_some_executor_admits() {
+  constexpr bool some = admits_v<sequential_executor, Op> || admits_v<process_pool, Op> || admits_v<shared_memory_pool, Op>;
+  static_assert(some, "breakeven: no executor admits this kernel (isolation needs a process executor; see the refusals)");
+  return some;
 }
 
 // The items after a probe: a plain iterator pair (std::ranges::subrange does not satisfy
@@ -107,8 +122,9 @@ kernel_desc describe_batch(const In& in) {
 // `body(executor, items, out, schedule)` does the work on the items the plan covers. A kernel
 // whose cost is unknown first runs a few items here to measure it (or uses what earlier
 // calls learned), and the plan covers the rest.
-template <class Op, profile_source P, std::size_t StaticN = 0, class In, class Out, class Body>
+template <class Op, call_profile P, std::size_t StaticN = 0, class In, class Out, class Body>
 void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+  static_assert(check_some_executor_admits<Op>());
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
   const auto t0 = std::chrono::steady_clock::now();
@@ -117,17 +133,23 @@ void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body)
   if constexpr (kt::cost_known) {
     desc = describe_batch<Op>(in);
   } else {
-    const learned_description learned = learned_describe(op, in, out, runtime_profile());  // counts its probes
+    const learned_description learned = learned_describe(op, in, out, profile_of<P>());  // counts its probes
     done = learned.done;
     desc = learned.desc;
   }
   bool full = false;
   plan p = plan_call<Op, P, StaticN>(n - done, o, full, desc);
   if (full && debug_enabled()) detail::log_plan(p, kt::name);
+  if (!call_proceeds(p, full)) return;
   executor_kind ran = executor_kind::sequential;
   const auto run = [&](auto&& items, auto items_out) {
-    if (!full) body(executor_registry::instance().sequential(), items, items_out, schedule{});
-    else ran = on_executor<Op>(p, [&](auto& ex, const schedule& s) { body(ex, items, items_out, s); });
+    if constexpr (admits_v<sequential_executor, Op>) {
+      if (!full) {
+        body(executor_registry::instance().sequential(), items, items_out, schedule{});
+        return;
+      }
+    }
+    ran = on_executor<Op>(p, [&](auto& ex, const schedule& s) { body(ex, items, items_out, s); });
   };
   if (done == 0) {
     run(in, out);
@@ -158,8 +180,9 @@ decltype(auto) with_indexable(R&& items, F&& f) {
 
 }  // namespace detail
 
-/// Applies a kernel to every item of a range; the results come back in input order.
-template <profile_source P = default_profile>
+/// Applies a kernel to every item of a range; the results come back in input order. Every
+/// path of the call decides with `P`: the run-time profile unless a profile is named.
+template <call_profile P = runtime_profile_source>
 struct map_fn {
   /// Returns a std::vector of the results, the executor chosen by cost.
   template <class Op, class R>
@@ -218,7 +241,7 @@ struct map_fn {
 };
 
 /// Applies a kernel to every item for its effects (outputs, if any, are discarded).
-template <profile_source P = default_profile>
+template <call_profile P = runtime_profile_source>
 struct for_each_fn {
   template <class Op, class R>
   void operator()(const Op& op, R&& items, const call_options& o = {}) const {
@@ -245,7 +268,7 @@ struct for_each_fn {
 
 /// Runs a kernel on one item and returns a std::future of its result. When the plan for
 /// one item is sequential (a cheap kernel), the item runs inline and the future is ready.
-template <profile_source P = default_profile>
+template <call_profile P = runtime_profile_source>
 struct submit_fn {
   template <class Op>
   std::future<output_t<Op>> operator()(const Op& op, input_t<Op> item, const call_options& o = {}) const {
@@ -254,9 +277,16 @@ struct submit_fn {
     const plan p = plan_call<Op, P>(1, o, full);
     if (full && debug_enabled()) detail::log_plan(p, kernel_traits<Op>::name);
     std::future<output_t<Op>> f;
+    if (!detail::call_proceeds(p, full)) return f;
     executor_kind ran = executor_kind::sequential;
-    if (!full) f = executor_registry::instance().sequential().submit(op, std::move(item));
-    else ran = detail::on_executor<Op>(p, [&](auto& ex, const schedule&) { f = ex.submit(op, std::move(item)); });
+    bool done = false;
+    if constexpr (admits_v<sequential_executor, Op>) {
+      if (!full) {
+        f = executor_registry::instance().sequential().submit(op, std::move(item));
+        done = true;
+      }
+    }
+    if (!done) ran = detail::on_executor<Op>(p, [&](auto& ex, const schedule&) { f = ex.submit(op, std::move(item)); });
     record_call(ran, 1, 0);
     return f;
   }
@@ -269,7 +299,8 @@ inline constexpr for_each_fn<> for_each{};
 /// `breakeven::submit(op, item)`: a std::future of one result.
 inline constexpr submit_fn<> submit{};
 
-/// The same entry points with a profile other than the build's default.
+/// The same entry points deciding every path with profile source `P` instead of the
+/// run-time profile.
 template <profile_source P>
 inline constexpr map_fn<P> map_with{};
 template <profile_source P>

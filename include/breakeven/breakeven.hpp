@@ -3,7 +3,7 @@
 
 #include <breakeven/concepts.hpp>
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/decide.hpp>
 #include <breakeven/plan.hpp>
 #include <breakeven/profile.hpp>
@@ -11,7 +11,7 @@
 
 #include <breakeven/api.hpp>
 #include <breakeven/config.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 #include <breakeven/stats.hpp>
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/thread_pool.hpp>

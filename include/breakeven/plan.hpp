@@ -15,6 +15,13 @@ namespace breakeven {
 /// Latency-first plans cut more, smaller tasks; throughput-first plans amortise dispatch.
 enum class priority : std::uint8_t { throughput, latency };
 
+/// Where an asynchronous call's work runs (plans made with call_options::async).
+enum class async_route : std::uint8_t {
+  caller,      ///< inline, in the initiating call (a sequential plan cheaper than a hand-off)
+  one_worker,  ///< the sequential schedule on one pool worker, off the caller's thread
+  executor,    ///< the plan's parallel executor, driven off the caller's thread
+};
+
 /// Why a candidate executor could not take the kernel.
 enum class refusal : std::uint8_t {
   none,
@@ -30,10 +37,12 @@ enum class refusal : std::uint8_t {
 /// The reason codes a plan records, in the order the tree visits its steps.
 enum class reason_code : std::uint8_t {
   disabled,          ///< step 0: parallelism disabled
+  forced_ignored,    ///< step 0: a forced executor, ignored while parallelism is disabled
   forced,            ///< an executor was forced by the caller or the environment
   forced_refused,    ///< the forced executor cannot take this kernel: decided normally
   cost_unknown,      ///< the cost is unknown: measure before deciding
   io_bound,          ///< step 1: I/O-bound, threads or nothing
+  io_isolated,       ///< step 1: I/O-bound, but isolation requires processes
   not_thread_safe,   ///< step 3: thread pool inadmissible
   isolation,         ///< step 3: isolation forces processes
   estimate,          ///< step 2: one candidate's estimate (kind, estimate, overhead)
@@ -45,7 +54,11 @@ enum class reason_code : std::uint8_t {
   variance_high,     ///< step 6: small chunks, dynamic claiming (b: 1 for high, 0 for medium)
   variance_low,      ///< step 6: large chunks to amortise dispatch
   latency_first,     ///< step 7: latency-first cuts smaller tasks
+  none_admissible,   ///< no executor admits the kernel (select_t refuses to compile it)
   chosen,            ///< the verdict
+  async_executor,    ///< asynchronous: the parallel executor off the caller's thread (a: chunk)
+  async_inline,      ///< asynchronous: inline in the initiating call (a: work, b: budget)
+  async_one_worker,  ///< asynchronous: the sequential schedule on one worker (a: work, b: budget)
 };
 
 /// One link of a plan's reason chain: a code, the executor it concerns and up to three numbers.
@@ -77,6 +90,9 @@ struct plan {
   std::size_t tasks = 0;
   bool dynamic = false;
   bool batched_sink = false;     ///< results go to one batched writer through a bounded queue
+  bool disabled = false;         ///< parallelism was switched off for this call
+  async_route route = async_route::caller;  ///< where an asynchronous call runs (options.async)
+  executor_kind runner_up = executor_kind::sequential;  ///< the best admissible loser (== kind: none)
   bool needs_measurement = false;///< cost unknown: the run time probes before deciding
   std::size_t batch = 0;
   double cost_ns = 0;
@@ -98,6 +114,8 @@ struct plan {
     return e > 0 ? of(executor_kind::sequential).estimate_ns() / e : 1.0;
   }
   constexpr bool parallel() const noexcept { return kind != executor_kind::sequential; }
+  /// False when no executor admits the kernel: the plan cannot run.
+  constexpr bool runnable() const noexcept { return of(kind).admissible; }
   /// The schedule the chosen executor runs with.
   constexpr breakeven::schedule schedule() const noexcept { return {chunk, workers, dynamic}; }
 };
@@ -118,10 +136,50 @@ constexpr std::string_view to_string(refusal r) noexcept {
 }
 
 namespace detail {
+
+template <std::size_t N>
+constexpr void append_estimate_pair(fixed_string<N>& s, const plan& p, executor_kind a, executor_kind b) {
+  (s += "est ").append_duration(p.of(a).estimate_ns());
+  (s += " vs ").append_duration(p.of(b).estimate_ns());
+}
+
+/// Why the chosen executor beat the runner-up, as a short phrase.
+template <std::size_t N>
+constexpr void append_why(fixed_string<N>& s, const plan& p) {
+  if (!p.runnable()) {
+    s += "no executor admits this kernel";
+    return;
+  }
+  const executor_kind w = p.kind, r = p.runner_up;
+  bool forced = false;
+  for (std::size_t i = 0; i < p.reason_count; ++i) forced = forced || p.reasons[i].code == reason_code::forced;
+  if (w == r) {
+    (s += to_string(w)) += ": the only admissible executor";
+    return;
+  }
+  if (forced) {
+    (((s += "forced over ") += to_string(r)) += ": ");
+    append_estimate_pair(s, p, w, r);
+    return;
+  }
+  if (w == executor_kind::sequential && p.needs_measurement) {
+    s += "sequential until the cost is measured";
+    return;
+  }
+  (((s += to_string(w)) += " beats ") += to_string(r)) += ": ";
+  append_estimate_pair(s, p, w, r);
+  const double ew = p.of(w).estimate_ns(), er = p.of(r).estimate_ns();
+  if (w == executor_kind::sequential && r != executor_kind::sequential && er < ew)
+    s += ", margins not cleared";
+  else if (ew > 0 && er >= ew)
+    (s += ", ").append_fixed(er / ew, 2) += "x";
+}
+
 template <std::size_t N>
 constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p) {
   switch (r.code) {
     case reason_code::disabled: s += "parallelism disabled -> sequential"; break;
+    case reason_code::forced_ignored: ((s += "forced ") += to_string(r.kind)) += " ignored: parallelism disabled"; break;
     case reason_code::forced: (s += "forced: ") += to_string(r.kind); break;
     case reason_code::forced_refused:
       ((s += "forced ") += to_string(r.kind)) += " refused: ";
@@ -129,6 +187,7 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
       break;
     case reason_code::cost_unknown: s += "cost unknown -> measure first items before deciding"; break;
     case reason_code::io_bound: s += "I/O-bound -> threads or sequential, never processes"; break;
+    case reason_code::io_isolated: s += "I/O-bound, but isolation required -> process executors"; break;
     case reason_code::not_thread_safe: s += "not thread-safe -> thread pool inadmissible"; break;
     case reason_code::isolation: s += "isolation required -> process executors only"; break;
     case reason_code::estimate:
@@ -161,21 +220,68 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
       (s += "low variance -> static chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
       break;
     case reason_code::latency_first: s += "latency-first -> smaller tasks"; break;
+    case reason_code::none_admissible:
+      s += "no executor admits this kernel (isolation needs a process executor; see the refusals)";
+      break;
     case reason_code::chosen:
       ((s += "=> ") += to_string(r.kind));
       if (r.kind != executor_kind::sequential) {
-        (s += " x").append_uint(p.workers);
-        (s += ", chunk ").append_uint(p.chunk);
+        (s += " x").append_uint(p.of(r.kind).workers);
+        (s += ", chunk ").append_uint(p.of(r.kind).chunk);
       }
       (s += ", est ").append_duration(r.a);
-      (s += ", speedup ").append_fixed(r.b, 2) += "x";
+      (s += ", speedup ").append_fixed(r.b, 2) += "x (";
+      append_why(s, p);
+      s += ")";
       break;
+    case reason_code::async_executor:
+      (((s += "async: ") += to_string(r.kind)) += " off the caller's thread, chunks of ").append_uint(static_cast<std::uint64_t>(r.a));
+      break;
+    case reason_code::async_inline:
+      (s += "async: inline (work ").append_duration(r.a);
+      (s += " <= hand-off ").append_duration(r.b) += " or it must)";
+      break;
+    case reason_code::async_one_worker:
+      (s += "async: one worker off the caller's thread (work ").append_duration(r.a);
+      (s += " > hand-off ").append_duration(r.b) += ")";
+      break;
+  }
+}
+
+/// Every candidate: its estimate, or why it was refused.
+template <std::size_t N>
+constexpr void append_candidates(fixed_string<N>& s, const plan& p) {
+  s += "candidates: ";
+  bool first = true;
+  for (const candidate& c : p.candidates) {
+    if (!first) s += "; ";
+    first = false;
+    s += to_string(c.kind);
+    if (!c.admissible) {
+      (s += " refused: ") += to_string(c.why_not);
+    } else if (c.kind == executor_kind::sequential) {
+      (s += " ").append_duration(p.needs_measurement ? -1 : c.estimate_ns());
+    } else {
+      (s += " ").append_duration(c.estimate_ns());
+      (s += " (overhead ").append_duration(c.overhead_ns) += ")";
+    }
   }
 }
 }  // namespace detail
 
-/// The plan as one line of text: batch, cost, then the reason chain. Usable at compile time.
-template <std::size_t N = 1024>
+/// Why the chosen executor beat the runner-up (estimates compared, margins, force), as
+/// text; usable at compile time.
+template <std::size_t N = 160>
+constexpr detail::fixed_string<N> why_chosen(const plan& p) {
+  detail::fixed_string<N> s;
+  detail::append_why(s, p);
+  return s;
+}
+
+/// The plan as one line of text: batch, cost, the reason chain (the verdict says why the
+/// winner beat the runner-up), then every candidate with its estimate or its refusal.
+/// Usable at compile time.
+template <std::size_t N = 1536>
 constexpr detail::fixed_string<N> explain(const plan& p) {
   detail::fixed_string<N> s;
   ((s += "[") += p.profile) += "] batch ";
@@ -185,6 +291,8 @@ constexpr detail::fixed_string<N> explain(const plan& p) {
     s += " | ";
     detail::append_reason(s, p.reasons[i], p);
   }
+  s += " | ";
+  detail::append_candidates(s, p);
   return s;
 }
 

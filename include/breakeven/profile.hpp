@@ -39,6 +39,9 @@ struct machine_profile {
   double overhead_factor = 0;        ///< parallel only when work > factor x overhead (guide: 3)
   double min_speedup = 1;            ///< ... and sequential / parallel > this (lecture: 1.2)
   bool assume_warm = true;           ///< compile-time plans assume pools already started
+
+  /// Term by term (the name by address): equal profiles decide alike.
+  friend constexpr bool operator==(const machine_profile&, const machine_profile&) = default;
 };
 
 /// A type that carries a machine_profile as `static constexpr ... value`.

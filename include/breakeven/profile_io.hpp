@@ -151,7 +151,7 @@ inline constexpr const char* profile_env = "BREAKEVEN_PROFILE";
 BREAKEVEN_DECL profile_document profile_from_environment(const machine_profile& fallback = default_profile::value);
 
 /// This process's profile file: BREAKEVEN_PROFILE's if usable, else the build's default
-/// profile (with an empty `source`). Read once, on first use; runtime_profile() (runtime.hpp)
+/// profile (with an empty `source`). Read once, on first use; runtime_profile() (call.hpp)
 /// decides with it.
 inline const profile_document& environment_profile() {
   static const profile_document doc = profile_from_environment();

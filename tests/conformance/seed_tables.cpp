@@ -2,7 +2,7 @@
 // break-even sizes (seed 000), and Example 26.3's verdicts under the lecture's profile (seed 004).
 #include "../support/seed_kernels.hpp"
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/select.hpp>
 
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 // themselves, admissibility rules hold for every profile.
 #include "../support/seed_kernels.hpp"
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -108,11 +108,15 @@ TEST_CASE("process tasks that move payload stay near a quarter ring, unless disp
   CHECK(static_cast<double>(c.chunk) <= fit);
   CHECK(static_cast<double>(c.chunk) > fit - 1);
   CHECK(c.tasks == (100'000 + c.chunk - 1) / c.chunk);
-  // Dearer dispatch: tasks long enough that dispatch stays near 5% of each.
-  prof.process_dispatch_ns = 30'000;
+  // Dearer dispatch: tasks long enough that dispatch stays near 5% of each, but never more
+  // than a whole ring of items.
+  const auto ring_items = static_cast<std::size_t>(static_cast<double>(be::limits::process_ring_bytes) / 152);
+  prof.process_dispatch_ns = 10'000;
   const be::plan dear = be::decide(lines, 100'000, prof);
   const auto& d = dear.of(executor_kind::process_pool);
-  CHECK(d.chunk == static_cast<std::size_t>(20.0 * 30'000 / 295 + 1));
+  CHECK(d.chunk == static_cast<std::size_t>(20.0 * 10'000 / 295 + 1));
+  prof.process_dispatch_ns = 30'000;
+  CHECK(be::decide(lines, 100'000, prof).of(executor_kind::process_pool).chunk == ring_items);
   // A profile whose transport costs nothing, or a chunk the caller set, is not cut.
   prof.pipe_ns_per_byte = 0;
   CHECK(be::decide(lines, 100'000, prof).of(executor_kind::process_pool).chunk == 50'000);
@@ -153,4 +157,51 @@ TEST_CASE("two long items of varying cost on two workers go parallel", "[core][c
   // The critical path never exceeds the sequential work, whatever the variance.
   for (std::size_t n : {1u, 2u, 3u, 7u})
     CHECK(be::decide(k, n, be::profiles::conservative::value).of(executor_kind::thread_pool).work_ns <= 50e6 * static_cast<double>(n));
+}
+
+TEST_CASE("explanations list every candidate and say why the winner beat the runner-up", "[core][explain]") {
+  // A thread-unsafe kernel whose output cannot cross a process boundary: the thread pool is
+  // refused over thread safety, the process pool over transport, shared memory likewise.
+  be::kernel_desc k{.cost_ns = 100'000, .bytes_in = 8, .bytes_out = 8, .thread_safe = false,
+                    .transportable = false, .shm_compatible = false};
+  const auto p = be::decide(k, 1'000, be::profiles::conservative::value);
+  CHECK(p.kind == executor_kind::sequential);
+  const std::string text(be::explain(p).view());
+  INFO(text);
+  CHECK(text.find("thread_pool refused: kernel not thread-safe") != std::string::npos);
+  CHECK(text.find("process_pool refused: input/output not transportable") != std::string::npos);
+  CHECK(text.find("shared_memory refused: items not trivially copyable") != std::string::npos);
+  CHECK(text.find("sequential: the only admissible executor") != std::string::npos);
+
+  // A parallel winner names the runner-up and both estimates.
+  const auto q = be::plan_for<seed::numerical, be::profiles::guide>(100);
+  REQUIRE(q.kind == executor_kind::thread_pool);
+  CHECK(q.runner_up != q.kind);
+  const std::string why(be::why_chosen(q).view());
+  CHECK(why.find("thread_pool beats ") == 0);
+  CHECK(why.find(" vs ") != std::string::npos);
+  CHECK(std::string(be::explain(q).view()).find(why) != std::string::npos);
+  // Every admissible candidate appears with its estimate.
+  CHECK(std::string(be::explain(q).view()).find("candidates: sequential ") != std::string::npos);
+
+  // Sequential beating a cheaper-looking parallel candidate says the margins were not cleared.
+  const auto r = be::plan_for<seed::hash, be::profiles::guide>(1'000);
+  CHECK(std::string(be::why_chosen(r).view()).find("sequential beats ") == 0);
+  static_assert(be::why_chosen(be::plan_for<seed::numerical, be::profiles::guide>(100)).contains("beats"));
+}
+
+TEST_CASE("shared memory prices the re-fault of calls past the pool's retention limit", "[core][shm]") {
+  const auto& prof = be::profiles::conservative::value;
+  be::call_options ready;
+  ready.shm_segment_ready = true;
+  be::kernel_desc k{.cost_ns = 200'000, .bytes_in = 64 << 10, .bytes_out = 0, .thread_safe = false};
+  // Below the limit a ready segment faults nothing in; at the limit every call re-faults.
+  const auto below = be::decide(k, 1'024, prof, ready).of(executor_kind::shared_memory);
+  const auto at = be::decide(k, 4'096, prof, ready).of(executor_kind::shared_memory);
+  const double pages = 4'096.0 * (64 << 10) / prof.page_bytes;
+  CHECK(static_cast<double>(be::limits::shm_retain_bytes) == 4'096.0 * (64 << 10));
+  const double copy = 4'096.0 * (64 << 10) * prof.memcpy_ns_per_byte;
+  CHECK(at.overhead_ns - copy - prof.wake_ns - 4'096.0 / at.chunk * prof.process_dispatch_ns ==
+        Approx((pages + 1) * prof.shm_page_ns));
+  CHECK(below.overhead_ns < at.overhead_ns / 3);
 }

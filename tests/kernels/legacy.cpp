@@ -4,7 +4,7 @@
 
 #include <kernels/data.hpp>
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/select.hpp>
 
 #include <catch2/catch.hpp>

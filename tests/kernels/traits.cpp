@@ -8,7 +8,7 @@
 #include <kernels/numerical.hpp>
 #include <kernels/pattern.hpp>
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/concepts.hpp>
 #include <breakeven/select.hpp>
 

@@ -29,7 +29,7 @@
 #include <breakeven/asio/cancellation.hpp>
 #include <breakeven/asio/config.hpp>
 #include <breakeven/asio/executor.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -82,12 +82,8 @@ inline bool is_operation_aborted(const std::exception_ptr& e) noexcept {
   return error_code_of(e) == boost::asio::error::operation_aborted;
 }
 
-/// The largest batch work (ns) an asynchronous operation runs inline in its initiating call:
-/// what handing it to a worker and back costs, a dispatch and two wake-ups (120 us on the
-/// conservative profile). Above it the work leaves the caller's thread.
-constexpr double async_inline_budget_ns(const machine_profile& p) noexcept {
-  return p.thread_dispatch_ns + 2 * p.wake_ns;
-}
+// async_inline_budget_ns, the largest work an operation runs inline, is the policy's
+// (decide.hpp): the plan's route says where the work runs.
 
 /// The completion signature of async_map for kernel `Op`.
 template <class Op>
@@ -298,7 +294,8 @@ inline constexpr bool in_process_v = std::is_same_v<std::remove_const_t<E>, sequ
 // atomic increment: small chunks cost nothing next to a millisecond of work.)
 template <class Op>
 schedule stoppable_schedule(schedule s, std::size_t n, unsigned lanes) {
-  if (s.chunk == 0) {
+  if (s.chunk != 0) return s;  // a plan's schedule (decide() cut it for cancellation): run as given
+  {
     const std::size_t split = std::size_t{4} * std::max(1u, s.workers == 0 ? lanes : std::min(s.workers, lanes));
     s.chunk = std::max<std::size_t>(1, (n + split - 1) / split);
   }
@@ -375,46 +372,23 @@ struct submit_work {
   }
 };
 
-// Where a cost-chosen asynchronous operation runs.
-enum class async_route : std::uint8_t { inline_run, one_worker, pool, processes };
-
+// Where a cost-chosen asynchronous operation runs: the plan's route and executor.
 struct async_plan {
-  async_route route = async_route::inline_run;
+  async_route route = async_route::caller;
+  executor_kind kind = executor_kind::sequential;
   schedule sched{};
+  bool proceeds = true;  ///< false in a dry run (a test's plan hook)
 };
 
-// The plan of breakeven::map, read for an operation that must not hold its caller: a
-// parallel plan runs on the pool; a sequential one inline when it costs less than a hand-off
-// (or parallelism is off, or the kernel is not thread-safe), else on one worker; a kernel of
-// unknown cost leaves the caller's thread.
-template <class Op, profile_source P>
-async_plan plan_async(std::size_t n, const call_options& o) {
-  using kt = kernel_traits<Op>;
+// The plan of breakeven::map with the async option: decide() alone says where the work runs
+// (caller, one worker, or its executor off the caller's thread) and with which schedule.
+template <class Op, call_profile P>
+async_plan plan_async(std::size_t n, call_options o) {
+  o.async = true;
   bool full = false;
   const plan p = plan_call<Op, P>(n, o, full);
-  if (full && debug_enabled()) log_plan(p, kt::name);
-  if constexpr (admits_v<process_pool, Op>) {
-    if ((full && p.kind == executor_kind::process_pool) || !detail::in_process_admits<Op, false>())
-      return {async_route::processes, p.schedule()};
-  }
-  if constexpr (!admits_v<thread_pool, Op>) {
-    return {};
-  } else {
-    if (full && p.kind == executor_kind::thread_pool) return {async_route::pool, p.schedule()};
-    const settings s = current_settings();
-    const bool forced_sequential = (o.force && o.forced == executor_kind::sequential) ||
-                                   (!o.force && s.forced && *s.forced == executor_kind::sequential);
-    if (o.disabled || s.disabled || forced_sequential) return {};
-    if constexpr (kt::cost_known) {
-      const double work = static_cast<double>(kt::cost_ns) * static_cast<double>(n);
-      if (work <= async_inline_budget_ns(runtime_profile())) return {};
-      // One lane, cut into chunks of ~100 us so that a cancellation is seen soon.
-      const auto chunk = static_cast<std::size_t>(std::max<std::int64_t>(1, 100'000 / std::max<std::int64_t>(1, kt::cost_ns)));
-      return {async_route::one_worker, schedule{chunk, 1, false}};
-    } else {
-      return {async_route::pool, schedule{0, 0, true}};
-    }
-  }
+  if (debug_enabled()) log_plan(p, kernel_traits<Op>::name);
+  return {p.route, p.kind, p.schedule(), call_proceeds(p, full)};
 }
 
 }  // namespace detail
@@ -422,25 +396,35 @@ async_plan plan_async(std::size_t n, const call_options& o) {
 /// Whether a cost-chosen asynchronous operation over `n` items of `Op` runs inline, in its
 /// initiating call: the rule of async_map, for programs that name their own executor but
 /// keep cheap batches on the caller's thread.
-template <class Op, profile_source P = default_profile>
+template <class Op, call_profile P = runtime_profile_source>
 bool async_runs_inline(std::size_t n, const call_options& o = {}) {
-  return detail::plan_async<Op, P>(n, o).route == detail::async_route::inline_run;
+  return detail::plan_async<Op, P>(n, o).route == async_route::caller;
 }
 
 namespace detail {
 
-// The work of a bulk operation on the route of its plan.
+// The work of a bulk operation on the route of its plan. Process executors are driven from
+// a worker of the thread pool, so the caller's thread (an event loop) is never held.
 template <template <class, class> class Work, class Op, class State>
 void launch_planned(const async_plan& ap, std::shared_ptr<State> st, const Op& op, std::vector<input_t<Op>> in) {
   auto& reg = executor_registry::instance();
-  if constexpr (admits_v<process_pool, Op>) {
-    if (ap.route == async_route::processes) {  // driven from a worker of the thread pool
-      launch_on(reg.threads(), std::move(st), Work<Op, process_pool>{op, std::move(in), &reg.processes(), ap.sched});
-      return;
+  if (ap.route == async_route::executor) {
+    if constexpr (admits_v<process_pool, Op>) {
+      if (ap.kind == executor_kind::process_pool) {
+        launch_on(reg.threads(), std::move(st), Work<Op, process_pool>{op, std::move(in), &reg.processes(), ap.sched});
+        return;
+      }
+    }
+    if constexpr (admits_v<shared_memory_pool, Op>) {
+      if (ap.kind == executor_kind::shared_memory) {
+        launch_on(reg.threads(), std::move(st),
+                  Work<Op, shared_memory_pool>{op, std::move(in), &reg.shared_memory(), ap.sched});
+        return;
+      }
     }
   }
   if constexpr (admits_v<thread_pool, Op>) {
-    if (ap.route != async_route::inline_run) {
+    if (ap.route != async_route::caller) {  // the pool, or the sequential schedule on one worker
       thread_pool& pool = reg.threads();
       launch_on(pool, std::move(st), Work<Op, thread_pool>{op, std::move(in), &pool, ap.sched});
       return;
@@ -465,7 +449,7 @@ std::vector<input_t<Op>> own_items(R&& items) {
   }
 }
 
-template <class Op, profile_source P>
+template <class Op, call_profile P>
 struct map_initiation {
   Op op;
   call_options options;
@@ -473,11 +457,12 @@ struct map_initiation {
   void operator()(Handler&& handler, std::vector<input_t<Op>> in) const {
     auto st = std::make_shared<async_op<std::decay_t<Handler>, std::vector<output_t<Op>>>>(std::forward<Handler>(handler));
     const async_plan ap = plan_async<Op, P>(in.size(), options);  // before `in` is moved
+    if (!ap.proceeds) return;
     launch_planned<map_work>(ap, std::move(st), op, std::move(in));
   }
 };
 
-template <class Op, profile_source P>
+template <class Op, call_profile P>
 struct for_each_initiation {
   Op op;
   call_options options;
@@ -485,6 +470,7 @@ struct for_each_initiation {
   void operator()(Handler&& handler, std::vector<input_t<Op>> in) const {
     auto st = std::make_shared<async_op<std::decay_t<Handler>>>(std::forward<Handler>(handler));
     const async_plan ap = plan_async<Op, P>(in.size(), options);  // before `in` is moved
+    if (!ap.proceeds) return;
     launch_planned<for_each_work>(ap, std::move(st), op, std::move(in));
   }
 };
@@ -501,7 +487,7 @@ struct submit_state<Handler, void> {
 template <class Op, class Handler>
 using submit_state_t = typename submit_state<Handler, output_t<Op>>::type;
 
-template <class Op, profile_source P>
+template <class Op, call_profile P>
 struct submit_initiation {
   Op op;
   call_options options;
@@ -509,16 +495,26 @@ struct submit_initiation {
   void operator()(Handler&& handler, input_t<Op> item) const {
     auto st = std::make_shared<submit_state_t<Op, std::decay_t<Handler>>>(std::forward<Handler>(handler));
     const async_plan ap = plan_async<Op, P>(1, options);
+    if (!ap.proceeds) return;
     auto& reg = executor_registry::instance();
-    if constexpr (admits_v<process_pool, Op>) {
-      if (ap.route == async_route::processes) {
-        launch_on(reg.threads(), std::move(st), submit_work<Op, process_pool>{op, std::move(item), &reg.processes()});
-        return;
+    if (ap.route == async_route::executor) {
+      if constexpr (admits_v<process_pool, Op>) {
+        if (ap.kind == executor_kind::process_pool) {
+          launch_on(reg.threads(), std::move(st), submit_work<Op, process_pool>{op, std::move(item), &reg.processes()});
+          return;
+        }
+      }
+      if constexpr (admits_v<shared_memory_pool, Op>) {
+        if (ap.kind == executor_kind::shared_memory) {
+          launch_on(reg.threads(), std::move(st),
+                    submit_work<Op, shared_memory_pool>{op, std::move(item), &reg.shared_memory()});
+          return;
+        }
       }
     }
     if constexpr (admits_v<thread_pool, Op>) {
-      if (ap.route != async_route::inline_run) {
-        thread_pool& pool = executor_registry::instance().threads();
+      if (ap.route != async_route::caller) {
+        thread_pool& pool = reg.threads();
         launch_on(pool, std::move(st), submit_work<Op, thread_pool>{op, std::move(item), &pool});
         return;
       }
@@ -577,7 +573,7 @@ consteval bool check_async_map() {
 /// Applies a kernel to every item of a range, asynchronously; completes with
 /// (std::exception_ptr, std::vector of the results in input order). The operation owns a
 /// copy of the items (a std::vector of the input type passed as an rvalue is moved in).
-template <profile_source P = default_profile>
+template <call_profile P = runtime_profile_source>
 struct async_map_fn {
   /// On the executor chosen by cost.
   template <class Op, class R, class Token>
@@ -603,7 +599,7 @@ struct async_map_fn {
 
 /// Applies a kernel to every item for its effects, asynchronously; completes with
 /// (std::exception_ptr).
-template <profile_source P = default_profile>
+template <call_profile P = runtime_profile_source>
 struct async_for_each_fn {
   template <class Op, class R, class Token>
   auto operator()(const Op& op, R&& items, Token&& token) const {
@@ -628,7 +624,7 @@ struct async_for_each_fn {
 
 /// Runs a kernel on one item, asynchronously; completes with (std::exception_ptr, result),
 /// or (std::exception_ptr) for a void kernel.
-template <profile_source P = default_profile>
+template <call_profile P = runtime_profile_source>
 struct async_submit_fn {
   template <class Op, class Token>
   auto operator()(const Op& op, input_t<Op> item, Token&& token) const {

@@ -14,14 +14,12 @@
 // instead kills the workers and fails what has not finished. See docs/process_pool.md.
 #pragma once
 
-#include <breakeven/decide.hpp>
 #include <breakeven/executor.hpp>
 #include <breakeven/executor/detail/process_engine.hpp>
 #include <breakeven/fwd.hpp>
 #include <breakeven/ipc/codec.hpp>
 #include <breakeven/ipc/entry.hpp>
 #include <breakeven/operation.hpp>
-#include <breakeven/profile.hpp>
 #include <breakeven/transport.hpp>
 
 #include <algorithm>
@@ -71,7 +69,7 @@ consteval bool process_admits() {
   } else {
     using Out = output_t<Op>;
     return transportable<input_t<Op>> && (std::is_void_v<Out> || transportable<Out>) &&
-           kernel_traits<Op>::bound != bound::io && ipc::kernel_object_obtainable<Op>;
+           (kernel_traits<Op>::bound != bound::io || kernel_traits<Op>::isolation) && ipc::kernel_object_obtainable<Op>;
   }
 }
 
@@ -91,7 +89,8 @@ consteval bool check_process_kernel() {
     (void)sizeof(process_pool_output_type_is_not_transportable<Out>);
     static_assert(transportable<Out>, "breakeven: the kernel's output_type cannot cross a process boundary");
   }
-  if constexpr (kernel_traits<Op>::bound == bound::io) {
+  // I/O-bound kernels stay in the caller's process, unless they require isolation.
+  if constexpr (kernel_traits<Op>::bound == bound::io && !kernel_traits<Op>::isolation) {
     (void)sizeof(process_pool_refuses_io_bound_kernel<Op>);
   }
   if constexpr (!ipc::kernel_object_obtainable<Op>) {
@@ -418,19 +417,16 @@ class process_pool {
   template <class T>
   auto as_completed(std::vector<std::future<T>>& futures);
 
-  /// The chunk size for `n` items of `Op`: the plan's (decide() with this pool's workers),
-  /// cut so that each worker gets at least four chunks (the pool pipelines encoding,
-  /// transfer and work) and a chunk's items fit in a quarter of a ring.
+  /// The chunk size for `n` items of `Op` when the caller gives none (a call through
+  /// breakeven::map always runs the plan's): an even split, four chunks per worker so that
+  /// encoding, transfer and work overlap, and no more items than fit a quarter of a ring.
+  /// The pool plans nothing: schedules by cost are decide()'s.
   template <class Op>
   std::size_t default_chunk(std::size_t n) const {
     if (n == 0) return 1;
-    call_options o;
-    o.max_workers = concurrency();
-    const plan p = decide(describe<Op>(), n, default_profile::value, o);
-    std::size_t c = std::max<std::size_t>(1, p.of(executor_kind::process_pool).chunk);
     const std::size_t per_worker = 4;
     const std::size_t w = concurrency();
-    c = std::min(c, std::max<std::size_t>(1, (n + w * per_worker - 1) / (w * per_worker)));
+    std::size_t c = std::max<std::size_t>(1, (n + w * per_worker - 1) / (w * per_worker));
     const std::size_t item_bytes = std::max<std::size_t>({1, kernel_traits<Op>::bytes_in, kernel_traits<Op>::bytes_out});
     const std::size_t ring = ipc::duplex_mapping::round_capacity(engine_->options().ring_bytes);
     c = std::min(c, std::max<std::size_t>(1, ring / 4 / item_bytes));

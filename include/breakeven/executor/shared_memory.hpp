@@ -17,12 +17,12 @@
 // with its type, as every executor does. See docs/shared_memory.md.
 #pragma once
 
-#include <breakeven/decide.hpp>
 #include <breakeven/detail/decl.hpp>
 #include <breakeven/executor.hpp>
 #include <breakeven/executor/bulk.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/fwd.hpp>
+#include <breakeven/limits.hpp>
 #include <breakeven/row_view.hpp>
 #include <breakeven/shm/arena.hpp>
 #include <breakeven/shm/buffer.hpp>
@@ -48,6 +48,11 @@
 #include <vector>
 
 namespace breakeven {
+
+// The decision prices the re-fault of calls past the segment's retention limit with the
+// policy's copy of that limit: the two must agree.
+static_assert(shm::arena_options{}.retain_bytes == limits::shm_retain_bytes,
+              "breakeven: limits::shm_retain_bytes must equal the segment's default retention");
 
 /// How a shared_memory_pool is made: its worker processes and its segment.
 struct shared_memory_options {
@@ -87,7 +92,8 @@ concept shm_output = std::is_void_v<T> || shm_value<T>;
 template <class Op>
 consteval bool shm_admits() {
   if constexpr (operation<Op>)
-    return shm_item<input_t<Op>> && shm_output<output_t<Op>> && kernel_traits<Op>::bound != bound::io &&
+    return shm_item<input_t<Op>> && shm_output<output_t<Op>> &&
+           (kernel_traits<Op>::bound != bound::io || kernel_traits<Op>::isolation) &&
            ipc::kernel_object_obtainable<Op>;
   return false;
 }
@@ -105,7 +111,8 @@ consteval bool check_shm_kernel() {
     if constexpr (!shm_output<Out>) {
       (void)sizeof(shared_memory_output_is_not_a_trivially_copyable_value<Out>);
     }
-    if constexpr (kernel_traits<Op>::bound == bound::io) {
+    // I/O-bound kernels stay in the caller's process, unless they require isolation.
+    if constexpr (kernel_traits<Op>::bound == bound::io && !kernel_traits<Op>::isolation) {
       (void)sizeof(shared_memory_pool_refuses_io_bound_kernel<Op>);
     }
     if constexpr (!ipc::kernel_object_obtainable<Op>) {
@@ -402,15 +409,14 @@ class shared_memory_pool {
     return std::move(m.values);
   }
 
-  /// The chunk size for `n` items of `Op`: the plan's (decide() with this pool's workers),
-  /// cut so that each worker gets at least two chunks (the caller copies one chunk in or
-  /// out while workers run the others).
+  /// The chunk size for `n` items of `Op` when the caller gives none (a call through
+  /// breakeven::map always runs the plan's): an even split, two chunks per worker at least
+  /// (the caller copies one chunk in or out while workers run the others). The pool plans
+  /// nothing: schedules by cost are decide()'s.
   template <class Op>
   std::size_t default_chunk(std::size_t n) const {
-    call_options o;
-    o.max_workers = concurrency();
-    const std::size_t planned = decide(describe<Op>(), n, default_profile::value, o).of(kind).chunk;
-    return std::max<std::size_t>(1, std::min(planned, detail::ceil_div(n, std::size_t{2} * concurrency())));
+    const std::size_t split = std::size_t{2} * concurrency();
+    return std::max<std::size_t>(1, (n + split - 1) / split);
   }
 
   /// No more submissions; submitted work still runs.

@@ -3,7 +3,7 @@
 // the file has already learned. The test runs with BREAKEVEN_PROFILE set to
 // tests/calibrate/env/profile_with_learned.json.
 #include <breakeven/learn.hpp>
-#include <breakeven/runtime.hpp>
+#include <breakeven/call.hpp>
 
 #include <cstdio>
 #include <string>

@@ -4,7 +4,7 @@
 // and drives compile-time selection with it.
 #undef BREAKEVEN_PROFILE_HEADER
 #define BREAKEVEN_PROFILE_HEADER <breakeven_test_fixture_profile.hpp>
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/select.hpp>
 
 #include <chrono>

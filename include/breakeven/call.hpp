@@ -1,9 +1,9 @@
-// breakeven/runtime.hpp - what the library's calls run on: one lazily started instance of
-// each executor, the run-time profile, and the per-call plan (the compile-time table first,
-// the full decision only past break-even).
+// breakeven/call.hpp - what the library's calls run on: one lazily started instance of
+// each executor, the profile a call decides with, and the per-call plan (a sequential fast
+// path that gives exactly the decision of the full tree, the full tree otherwise).
 #pragma once
 
-#include <breakeven/break_even.hpp>
+#include <breakeven/break_even_table.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
 #include <breakeven/profile_io.hpp>
@@ -11,10 +11,10 @@
 #include <breakeven/executor/sequential.hpp>
 #include <breakeven/executor/shared_memory.hpp>
 #include <breakeven/executor/thread_pool.hpp>
-#include <breakeven/select.hpp>
 #include <breakeven/stats.hpp>
 
 #include <atomic>
+#include <concepts>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -133,31 +133,125 @@ inline void log_plan(const plan& p, std::string_view kernel) {
 
 }  // namespace detail
 
-/// The plan for one call of kernel `Op` over `n` items: the compile-time table decides the
-/// sequential fast path with integer comparisons; calls past break-even, and calls with
-/// options or switches, are decided in full with the run-time profile and the pools' state.
-/// When the batch size is in the range's type (StaticN != 0), that check is a constant.
-/// `full` is false when the fast path was taken (the plan then holds only kind and batch).
+/// The profile a call that names none decides with: runtime_profile() (BREAKEVEN_PROFILE's
+/// file, else the build's default profile with this process's cores), on every path of the
+/// call. map_with<P> and the other *_with<P> entry points decide with P::value instead.
+struct runtime_profile_source {};
+
+/// A profile a call can decide with: a compile-time profile source, or the run-time one.
+template <class P>
+concept call_profile = profile_source<P> || std::same_as<P, runtime_profile_source>;
+
+/// The machine profile of call profile `P`.
+template <call_profile P>
+const machine_profile& profile_of() noexcept {
+  if constexpr (std::same_as<P, runtime_profile_source>) return runtime_profile();
+  else return P::value;
+}
+
+/// The smallest batch of kernel `k` under `p` that is not surely sequential (see
+/// surely_sequential): every smaller batch takes the fast path. Batches up to
+/// exact_batch_limit are checked one by one (integer chunking is not monotone there), larger
+/// ones by exponential and binary search; break_even_search_limit when every batch is.
+constexpr std::size_t fast_path_limit(const kernel_desc& k, const machine_profile& p) noexcept {
+  for (std::size_t n = 0; n <= exact_batch_limit; ++n)
+    if (!surely_sequential(k, n, p)) return n;
+  std::size_t lo = exact_batch_limit;  // surely sequential
+  std::size_t step = 1;
+  while (lo + step <= break_even_search_limit && surely_sequential(k, lo + step, p)) {
+    lo += step;
+    step *= 2;
+  }
+  if (lo + step > break_even_search_limit) return break_even_search_limit;
+  std::size_t hi = lo + step;  // not surely sequential
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (surely_sequential(k, mid, p)) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/// The fast-path limit of kernel `Op` under a compile-time profile source, a constant.
+template <operation Op, profile_source P>
+inline constexpr std::size_t fast_path_limit_v = fast_path_limit(describe<Op>(), P::value);
+
+namespace detail {
+
+// The fast-path limit of `Op` under the run-time profile: the build default's constant when
+// the run-time profile is that one, else computed once (a few hundred decisions) and kept.
+template <operation Op>
+std::size_t runtime_fast_path_limit() {
+  static const std::size_t limit = [] {
+    if (runtime_profile() == default_profile::value) return fast_path_limit_v<Op, default_profile>;
+    return fast_path_limit(describe<Op>(), runtime_profile());
+  }();
+  return limit;
+}
+
+// True when a call of `n` items of `Op` under `P` is surely sequential: a constant when the
+// batch is in the range's type and the profile is a compile-time one, else one comparison.
+template <operation Op, call_profile P, std::size_t StaticN>
+bool fast_sequential(std::size_t n) {
+  if constexpr (std::same_as<P, runtime_profile_source>) {
+    return n < runtime_fast_path_limit<Op>();
+  } else if constexpr (StaticN != 0) {
+    constexpr bool sequential = surely_sequential(describe<Op>(), StaticN, P::value);
+    return sequential;
+  } else {
+    return n < fast_path_limit_v<Op, P>;
+  }
+}
+
+/// A test's view of every call's plan before it runs: returns false to run nothing (a dry
+/// run). Null in programs; tests set it to check that calls run what decide() says.
+using plan_hook_fn = bool (*)(const plan& p, bool full);
+inline std::atomic<plan_hook_fn>& plan_hook() noexcept {
+  static std::atomic<plan_hook_fn> hook{nullptr};
+  return hook;
+}
+// The options (switches and pools' state merged in) the calling thread's last full
+// decision used; written only while a hook is set, for the hook to read.
+inline call_options& hooked_options() noexcept {
+  thread_local call_options o;
+  return o;
+}
+// Calls the hook, if any: false when the call must run nothing.
+inline bool call_proceeds(const plan& p, bool full) {
+  const plan_hook_fn h = plan_hook().load(std::memory_order_relaxed);
+  return h == nullptr || h(p, full);
+}
+
+}  // namespace detail
+
+/// The plan for one call of kernel `Op` over `n` items, decided with profile `P` on every
+/// path: a sequential fast path (one comparison, a constant when the batch is in the range's
+/// type) where the full tree could only say sequential whatever the pools' state, the full
+/// decision with the pools' state and the switches otherwise. `full` is false when the fast
+/// path was taken (the plan then holds only kind, batch and profile). Turning the log on
+/// (BREAKEVEN_DEBUG) decides such a call in full to print it: the decision is the same.
 /// `desc` describes the kernel for this batch (describe<Op>() with measured bytes or a
 /// learned cost filled in).
-template <operation Op, profile_source P = default_profile, std::size_t StaticN = 0>
+template <operation Op, call_profile P = runtime_profile_source, std::size_t StaticN = 0>
 plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>()) {
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
+  const machine_profile& prof = profile_of<P>();
   full = false;
-  if constexpr (kt::cost_known) {
-    constexpr bool static_sequential = StaticN != 0 && std::is_same_v<select_t<Op, StaticN, P>, sequential_executor>;
-    const bool sequential = StaticN != 0 ? static_sequential
-                                         : decision_table_v<Op, P>.kind_for(n) == executor_kind::sequential;
-    if (detail::plain_call(options, s) && !s.debug && sequential) {
+  if constexpr (kt::cost_known && !kt::variable_bytes_in) {
+    if (!s.debug && !options.async && detail::plain_call(options, s) && detail::fast_sequential<Op, P, StaticN>(n)) {
       plan p;
       p.batch = n;
+      p.cost_ns = desc.cost_ns;
+      p.profile = prof.name;
       return p;
     }
   }
   full = true;
   const auto payload = static_cast<std::size_t>(static_cast<double>(n) * (desc.bytes_in + desc.bytes_out));
-  return decide(desc, n, runtime_profile(), detail::merge(options, s, payload));
+  const call_options merged = detail::merge(options, s, payload);
+  if (detail::plan_hook().load(std::memory_order_relaxed) != nullptr) detail::hooked_options() = merged;
+  return decide(desc, n, prof, merged);
 }
 
 }  // namespace breakeven

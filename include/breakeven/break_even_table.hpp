@@ -1,4 +1,4 @@
-// breakeven/break_even.hpp - break-even batch sizes computed at compile time, so that when
+// breakeven/break_even_table.hpp - break-even batch sizes computed at compile time, so that when
 // only the batch size is unknown the run-time choice is an integer comparison.
 #pragma once
 
