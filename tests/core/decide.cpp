@@ -205,3 +205,19 @@ TEST_CASE("shared memory prices the re-fault of calls past the pool's retention 
         Approx((pages + 1) * prof.shm_page_ns));
   CHECK(below.overhead_ns < at.overhead_ns / 3);
 }
+
+TEST_CASE("an executor this program did not build is never planned, and the plan says so", "[core][available]") {
+  be::call_options o;
+  o.available[static_cast<std::size_t>(executor_kind::process_pool)] = false;
+  o.available[static_cast<std::size_t>(executor_kind::shared_memory)] = false;
+  const auto p = be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, o);
+  CHECK(p.kind == executor_kind::sequential);
+  const std::string text(be::explain(p).view());
+  CHECK(text.find("process_pool refused: executor not available") != std::string::npos);
+  CHECK(text.find("shared_memory refused: executor not available") != std::string::npos);
+  // Forcing one that is not built is refused with that reason too.
+  o.force = true;
+  o.forced = executor_kind::process_pool;
+  CHECK(std::string(be::explain(be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, o)).view())
+            .find("forced process_pool refused: executor not available") != std::string::npos);
+}
