@@ -15,6 +15,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <future>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include <sys/prctl.h>
 
@@ -39,4 +44,26 @@ TEST_CASE("the parent's death ends every worker and fork server, whatever it run
     }
   }
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
+}
+
+TEST_CASE("a pool made on a thread that ends keeps its workers: only the parent process's death counts",
+          "[reliability][parent_death]") {
+  // The kernel sends the parent-death signal when the thread that started a child ends; the
+  // library's handler ends the child only when its parent process changed.
+  for (const auto m : {breakeven::start_method::spawn, breakeven::start_method::fork_server}) {
+    INFO("start method " << breakeven::to_string(m));
+    std::unique_ptr<breakeven::process_pool> pool;
+    std::set<int> first;
+    std::thread([&] {
+      pool = std::make_unique<breakeven::process_pool>(
+          breakeven::process_pool_options{.workers = 2, .method = m, .pin_workers = false});
+      first.insert(pool->submit(pd::sleeper{}, 1).get());
+    }).join();
+    std::this_thread::sleep_for(200ms);  // the signal, had it ended them, has come
+    std::vector<std::future<int>> fs;
+    for (int i = 0; i < 20; ++i) fs.push_back(pool->submit(pd::sleeper{}, 1));
+    for (auto& f : fs) CHECK(f.get() > 0);
+    CHECK(pool->stats().workers_lost == 0);
+    CHECK(pool->stats().workers_started == 2);
+  }
 }

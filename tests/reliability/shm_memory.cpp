@@ -1,7 +1,7 @@
 // Memory the segment gave back stays given back: a new or replacement worker maps the
 // segment without allocating its free pages, and the statistics say how much of it is
 // really allocated.
-#include "kernels.hpp"
+#include "../shm/kernels.hpp"
 
 #include <breakeven/executor/shared_memory.hpp>
 
@@ -64,7 +64,7 @@ bool gone(pid_t pid) {
 // The workers that ran items of a small call (items a dead worker held fail; the rest count).
 std::set<std::int32_t> worker_pids(be::shared_memory_pool& pool) {
   std::vector<std::int32_t> in(256, 0), out(in.size(), 0);
-  const auto r = pool.try_bulk_map(rtest::worker_pid{}, in, out.begin(), be::schedule{4, 0, true});
+  const auto r = pool.try_bulk_map(stest::worker_pid{}, in, out.begin(), be::schedule{4, 0, true});
   std::set<std::int32_t> pids;
   for (std::size_t i = 0; i < out.size(); ++i)
     if (!r.failed(i)) pids.insert(out[i]);
@@ -79,11 +79,11 @@ TEST_CASE("a replacement worker does not take back the memory trim() gave back",
   o.processes.pin_workers = false;
   be::shared_memory_pool pool(o);
   // 16 MiB in and 16 MiB out: the segment grows past 32 MiB, and every worker maps it.
-  std::vector<rtest::page_plus_one::input_type> in(4096);
-  for (std::size_t i = 0; i < in.size(); ++i) in[i].fill(static_cast<std::int32_t>(i));
-  std::vector<rtest::page_plus_one::output_type> out(in.size());
-  pool.bulk_map(rtest::page_plus_one{}, in, out.begin(), be::schedule{64, 0, true});
-  CHECK(out[4095][1023] == 4096);
+  std::vector<stest::vec256> in(16384);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i].fill(static_cast<float>(i));
+  std::vector<stest::vec256> out(in.size());
+  pool.bulk_map(stest::affine_vec{}, in, out.begin(), be::schedule{256, 0, true});
+  CHECK(out[16383][255] == 2 * 16383.0f + 1);
   REQUIRE(pool.stats().segment.size_bytes >= 32 * mib);
   REQUIRE(segment_allocated_bytes() >= 32 * mib);
   CHECK(pool.stats().segment.resident_bytes == segment_allocated_bytes());
