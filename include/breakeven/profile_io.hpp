@@ -101,6 +101,19 @@ inline bool valid_profile_name(std::string_view s) noexcept {
   return true;
 }
 
+/// Kernel names of learned costs: what is wrong with `s` as one, or nullptr when nothing is.
+/// A name is what kernel_traits<Op>::name gives (a type name, spaces and punctuation
+/// allowed inside): 1 to 1024 bytes, no control character, no space at either end.
+inline const char* learned_name_fault(std::string_view s) noexcept {
+  if (s.empty()) return "empty kernel name";
+  if (s.size() > 1024) return "kernel name longer than 1024 bytes";
+  if (s.find_first_not_of(' ') == std::string_view::npos) return "blank kernel name";
+  for (char c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "control character in the kernel name";
+  if (s.front() == ' ' || s.back() == ' ') return "leading or trailing space in the kernel name";
+  return nullptr;
+}
+
 inline bool valid_identifier(std::string_view s) noexcept {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
   for (char c : s)

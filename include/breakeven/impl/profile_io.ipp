@@ -5,6 +5,13 @@
 
 #include <breakeven/profile_io.hpp>
 
+#include <cerrno>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace breakeven::detail {
 
 BREAKEVEN_DECL const char* intern_name(std::string_view s) {
@@ -41,6 +48,7 @@ BREAKEVEN_DECL double read_number(const json::value& v, std::string_view key, do
 
 BREAKEVEN_DECL learned_entry read_learned(const std::string& kernel, const json::value& v, const std::string& source) {
   const std::string at = source + ": learned cost \"" + kernel + "\" (" + where(v) + "): ";
+  if (const char* fault = learned_name_fault(kernel)) throw profile_error(at + fault);
   if (!v.is(json::value::type::object)) throw profile_error(at + "expected an object, found " + std::string(json::type_name(v.kind)));
   learned_entry e{kernel};
   for (std::size_t i = 0; i < v.keys.size(); ++i) {
@@ -118,15 +126,42 @@ BREAKEVEN_DECL profile_document parse_profile(std::string_view text, const std::
 }
 
 BREAKEVEN_DECL profile_document load_profile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw profile_error(path + ": cannot open the profile file");
-  std::string text;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > (std::size_t{1} << 20)) throw profile_error(path + ": profile file larger than 1 MiB");
+  constexpr std::size_t limit = std::size_t{1} << 20;
+  // O_NONBLOCK: a FIFO without a writer opens at once (and is refused below) instead of
+  // blocking the program; a regular file ignores the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) throw profile_error(path + ": cannot open the profile file: " + std::system_category().message(errno));
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_at_end{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw profile_error(path + ": fstat: " + std::system_category().message(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    throw profile_error(path + ": not a regular file (" + kind + "); a profile must be a regular file");
   }
-  if (in.bad()) throw profile_error(path + ": read error");
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size > limit) throw profile_error(path + ": profile file larger than 1 MiB (" + std::to_string(size) + " bytes)");
+  // Read the size found at open, and one byte more: a file that gives more changed while read.
+  std::string text(size + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw profile_error(path + ": read error: " + std::system_category().message(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got != size)
+    throw profile_error(path + ": the profile file changed while it was read (" + std::to_string(size) +
+                        " bytes at open, " + (got > size ? "more" : std::to_string(got)) + " read)");
+  text.resize(size);
   profile_document doc = parse_profile(text, path);
   doc.source = path;
   return doc;

@@ -21,6 +21,7 @@
 #include <breakeven/detail/decl.hpp>
 #include <breakeven/ipc/entry.hpp>
 #include <breakeven/ipc/errors.hpp>
+#include <breakeven/ipc/parent_death.hpp>
 #include <breakeven/ipc/posix.hpp>
 
 #include <algorithm>

@@ -14,6 +14,7 @@
 #include <breakeven/detail/decl.hpp>
 #include <breakeven/ipc/entry.hpp>
 #include <breakeven/ipc/fork_server.hpp>
+#include <breakeven/ipc/parent_death.hpp>
 #include <breakeven/ipc/posix.hpp>
 
 #include <cstdio>

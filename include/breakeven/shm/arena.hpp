@@ -31,6 +31,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -59,6 +60,9 @@ struct arena_stats {
   std::size_t size_bytes = 0;       ///< the segment's size, all of it mapped in this process
   std::size_t in_use_bytes = 0;     ///< in blocks handed out
   std::size_t retained_bytes = 0;   ///< free and allocated: reusable without new pages
+  /// Memory the segment holds now, measured (its memfd's allocated blocks), whichever process
+  /// allocated it: in use and retained, and any page a process touched outside them.
+  std::size_t resident_bytes = 0;
   std::uint64_t grows = 0;          ///< times the segment grew
   std::uint64_t allocations = 0;    ///< blocks handed out
   std::uint64_t reuses = 0;         ///< of which served entirely by retained pages
@@ -120,6 +124,8 @@ class arena {
     arena_stats s = stats_;
     s.size_bytes = size();
     s.retained_bytes = free_bytes_locked() - bytes_of(holes_);
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) == 0) s.resident_bytes = static_cast<std::size_t>(st.st_blocks) * 512;
     return s;
   }
 

@@ -74,11 +74,13 @@ class fork_server_loop {
   }
 
   void fork_child(int conn, std::span<const std::byte> message, const std::vector<unique_fd>& fds) noexcept {
+    const pid_t server = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::sigaction(SIGCHLD, &old_chld_, nullptr);
       ::sigaction(SIGINT, &old_int_, nullptr);
       ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+      die_with_parent(server);
       ::close(sigfd_);
       for (int c : conns_)
         if (c >= 0) ::close(c);

@@ -5,6 +5,8 @@
 
 #include <breakeven/ipc/runtime.hpp>
 
+#include <cstring>
+
 namespace breakeven::ipc::detail {
 
 BREAKEVEN_DECL runtime_state& runtime() {
@@ -33,8 +35,12 @@ BREAKEVEN_DECL void start_server_locked(runtime_state& s) {
   size_record_socket(mine.get());
   size_record_socket(theirs.get());
   std::fflush(nullptr);  // the server must not inherit (and later repeat) buffered output
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) run_fork_server(theirs.get(), true);
+  if (pid == 0) {
+    die_with_parent(parent);
+    run_fork_server(theirs.get(), true);
+  }
   if (pid < 0) throw_errno("fork (starting the fork server)");
   s.conn = std::move(mine);
   s.server = pid;
@@ -110,8 +116,12 @@ BREAKEVEN_DECL server_link start_private_server() {
   size_record_socket(mine.get());
   size_record_socket(theirs.get());
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid == 0) run_fork_server(theirs.get(), false);
+  if (pid == 0) {
+    die_with_parent(parent);
+    run_fork_server(theirs.get(), false);
+  }
   if (pid < 0) throw_errno("fork (starting a pool's private fork server)");
   return server_link(std::move(mine), pid);
 }
@@ -120,8 +130,10 @@ BREAKEVEN_DECL started_child fork_child(const start_message& m) {
   detail::check_not_unclaimed_spawn_child();
   detail::require_single_threaded("a process");
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    die_with_parent(parent);
     detail::own_threads.store(0, std::memory_order_relaxed);
     detail::close_own_fds_except(m.fds);
     run_child(m.bytes, m.fds);
@@ -167,7 +179,8 @@ BREAKEVEN_DECL started_child spawn_child(const start_message& m) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::string marker = std::string(detail::spawn_variable) + "=3";
+  // The descriptor, then this process's pid: the child watches for its death (parent_death.hpp).
+  std::string marker = std::string(detail::spawn_variable) + "=3:" + std::to_string(::getpid());
   std::vector<char*> envp;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e)
     if (std::string_view(*e).substr(0, std::string_view(detail::spawn_variable).size() + 1) != std::string(detail::spawn_variable) + "=")
@@ -199,6 +212,7 @@ namespace breakeven::ipc::detail {
 
 [[noreturn]] BREAKEVEN_DECL void run_spawned_child(const char* fd_text) noexcept {
   const int fd = std::atoi(fd_text);
+  if (const char* parent = std::strchr(fd_text, ':')) die_with_parent(static_cast<pid_t>(std::atol(parent + 1)));
   ::unsetenv(spawn_variable);
   std::vector<std::byte> buf(server_record_limit);
   std::vector<unique_fd> fds;

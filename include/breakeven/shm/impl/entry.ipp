@@ -27,14 +27,13 @@ BREAKEVEN_DECL std::byte* map_segment(std::uint32_t index, std::uint64_t bytes) 
   if (static_cast<std::uint64_t>(st.st_size) < bytes)
     throw decode_error("breakeven: a shared-memory task names " + std::to_string(bytes) + " bytes of a segment of " +
                        std::to_string(st.st_size));
-  // Populated at once: one pass over the page tables instead of a fault per page.
-  void* p = m.base == nullptr
-                ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0)
-                : ::mremap(m.base, m.size, bytes, MREMAP_MAYMOVE);
+  // Not populated: a worker touches only the pages its tasks name, which the pool's arena
+  // allocated (after its insufficient_memory check) before sending them. Populating the
+  // whole mapping would allocate every page the segment gave back (trim, retain_bytes)
+  // again, past that check and out of its statistics.
+  void* p = m.base == nullptr ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                              : ::mremap(m.base, m.size, bytes, MREMAP_MAYMOVE);
   if (p == MAP_FAILED) ipc::throw_errno("mapping the shared segment in a worker");
-#if defined(MADV_POPULATE_WRITE)
-  if (m.base != nullptr) (void)::madvise(static_cast<std::byte*>(p) + m.size, bytes - m.size, MADV_POPULATE_WRITE);
-#endif
   m.base = static_cast<std::byte*>(p);
   m.size = bytes;
   return m.base;

@@ -1,0 +1,9 @@
+// libFuzzer entry for the learned-costs reader (clang, -DBREAKEVEN_FUZZ=ON): the input is
+// the "learned" member of a valid profile.
+//   build/tests/learned_fuzzer tests/fuzz/corpus/learned -max_total_time=60
+#include "../support/profile_fuzz_body.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  breakeven_test::fuzz_learned(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
