@@ -86,6 +86,12 @@ static_assert(breakeven::transportable<sample> && breakeven::shm_value<sample>);
 static_assert(breakeven::transportable<rgb> && breakeven::transportable<std::map<std::string, std::vector<rgb>>>);
 static_assert(breakeven::transportable<std::variant<int, std::string>> && !breakeven::transportable<std::variant<int, node>>);
 
+// A kernel from a lambda, in the light root too.
+inline constexpr auto twice = breakeven::kernel<"twice", std::chrono::nanoseconds{5}>([](int x) { return 2 * x; });
+static_assert(breakeven::operation<decltype(twice)>);
+static_assert(breakeven::kernel_traits<decltype(twice)>::name == "twice");
+static_assert(twice(21) == 42);
+
 int main() {
   return breakeven::kernel_traits<sha256_kernel>::input_bytes(std::string(100, 'x')) == 100 ? 0 : 1;
 }
