@@ -30,15 +30,18 @@ namespace be = breakeven;
 
 // Small data: two integers per task (the seed's (taskId, value)).
 struct small_task {
+  static constexpr bool bitwise_transport = true;  // raw numbers: they travel as their bytes
   std::int64_t id;
   std::int64_t value;
 };
 // Large data: an id and a list of 50,000 integers.
 struct large_task {
+  static constexpr bool bitwise_transport = true;
   std::int64_t id;
   std::array<std::int64_t, 50'000> values;
 };
 struct result {
+  static constexpr bool bitwise_transport = true;
   std::int64_t id;
   double total;
   friend bool operator==(const result&, const result&) = default;
@@ -78,6 +81,7 @@ struct heavy_large {
   using input_type = large_task;
   using output_type = result;
   static constexpr auto cost = std::chrono::milliseconds{10};  // at the default size
+  static constexpr bool bitwise_transport = true;  // its parameter travels with each task
   std::int64_t passes = 200;
   result operator()(const large_task& t) const {
     double total = 0;

@@ -1,9 +1,11 @@
 // breakeven/concepts.hpp - the light root: everything a kernel author needs to annotate a
-// kernel (traits, the operation and executor concepts, transportability, row views).
+// kernel (traits, the operation and executor concepts, transportability, row views, kernels
+// made of lambdas).
 // Standard library only.
 #pragma once
 
 #include <breakeven/executor.hpp>
+#include <breakeven/kernel.hpp>
 #include <breakeven/operation.hpp>
 #include <breakeven/row_view.hpp>
 #include <breakeven/traits.hpp>

@@ -45,6 +45,7 @@ struct schedule {
 
 namespace detail {
 struct archetype_item {
+  static constexpr bool bitwise_transport = true;
   int value;
 };
 struct archetype_kernel {

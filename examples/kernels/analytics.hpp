@@ -23,6 +23,7 @@ inline constexpr std::size_t category_count = 8;
 
 /// One event: trivially copyable, so sessions cross process boundaries as plain bytes.
 struct record {
+  static constexpr bool bitwise_transport = true;  ///< plain numbers: they travel as their bytes
   std::uint64_t id = 0;
   std::uint32_t user = 0;
   std::uint16_t category = 0;  ///< 0 .. category_count - 1
@@ -36,6 +37,7 @@ using session = std::vector<record>;
 
 /// The summary of one session.
 struct session_summary {
+  static constexpr bool bitwise_transport = true;
   std::uint32_t user = 0;
   std::uint32_t count = 0;
   double sum = 0;

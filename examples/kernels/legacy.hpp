@@ -16,6 +16,7 @@ namespace breakeven::examples {
 
 /// What the tokenizer finds in one line.
 struct token_stats {
+  static constexpr bool bitwise_transport = true;  ///< plain counters: they travel as their bytes
   std::uint32_t tokens = 0;        ///< tokens between the delimiters
   std::uint32_t numeric = 0;       ///< tokens made of decimal digits only
   std::uint64_t numeric_sum = 0;   ///< their sum (modulo 2^64)

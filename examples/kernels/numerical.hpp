@@ -17,6 +17,7 @@ namespace breakeven::examples {
 
 /// The integral of exp(-alpha x) sin(omega x) over [0, upper] with `panels` panels.
 struct integral_params {
+  static constexpr bool bitwise_transport = true;  ///< plain numbers: they travel as their bytes
   double alpha = 0;          ///< damping
   double omega = 1;          ///< angular frequency
   double upper = 1;          ///< upper bound (the lower is 0)

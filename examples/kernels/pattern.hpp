@@ -40,6 +40,7 @@ inline constexpr std::array<pattern_source, pattern_count> pattern_sources{{
 
 /// Which patterns a text matched (bit i for pattern i) and how many times each.
 struct pattern_hits {
+  static constexpr bool bitwise_transport = true;  ///< plain counters: they travel as their bytes
   std::uint16_t mask = 0;
   std::array<std::uint16_t, pattern_count> counts{};  ///< saturates at 65535
 

@@ -41,9 +41,10 @@ inline constexpr std::size_t max_ping_bytes = 1024;
 
 enum kind : std::uint8_t { ping = 'P', hash = 'H', stats = 'S', quit = 'Q', ok = 'K', error = 'E' };
 
-/// One page of a body: trivially copyable, so that any executor, a process pool's
-/// included, can take it.
+/// One page of a body: raw bytes (opted in to travel as such), so that any executor, a
+/// process pool's included, can take it.
 struct page {
+  static constexpr bool bitwise_transport = true;
   std::uint32_t size;
   std::array<std::uint8_t, page_bytes> bytes;
   page() noexcept {}  // no zero-filling: the body is read into the bytes

@@ -1,5 +1,7 @@
 // map / for_each / submit: results in order over every kind of range, the executor chosen
 // by cost and visible in the statistics, switches honoured, exceptions keep their types.
+#include "common.hpp"
+
 #include <breakeven/api.hpp>
 
 #include <catch2/catch.hpp>
@@ -61,16 +63,8 @@ struct accumulate {
   void operator()(const int& x) const { effects.fetch_add(x, std::memory_order_relaxed); }
 };
 
-struct settings_guard {
-  be::settings saved = be::current_settings();
-  ~settings_guard() { be::set_settings(saved); }
-};
-
-std::vector<int> iota_vec(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = i;
-  return v;
-}
+using api_test::iota_vec;
+using api_test::settings_guard;
 }  // namespace
 
 TEST_CASE("map returns results in input order for every range kind", "[api]") {

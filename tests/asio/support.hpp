@@ -97,6 +97,7 @@ struct heavy_square {
 
 /// x -> x + 1, throwing std::invalid_argument("item N") at item `bad`.
 struct heavy_fails_at {
+  static constexpr bool bitwise_transport = true;  // its parameter travels with each task
   using input_type = int;
   using output_type = int;
   static constexpr auto cost = std::chrono::microseconds{200};
@@ -109,6 +110,7 @@ struct heavy_fails_at {
 
 /// Creates the file `<dir>/<item>` (effects only, seen from any process).
 struct touch {
+  static constexpr bool bitwise_transport = true;  // a path of chars and a duration: raw bytes
   using input_type = int;
   using output_type = void;
   static constexpr auto cost = std::chrono::microseconds{200};

@@ -1,26 +1,26 @@
-// build error: (incomplete type|undefined template) .*process_pool_input_type_is_not_transportable<.*widget
-// A kernel whose input cannot cross a process boundary: the first error names the type.
+// build error: (incomplete type|undefined template) .*process_pool_input_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport<.*widget
+// A trivially copyable class is not transportable until it says its bytes mean the same in
+// another process: the first error names the type and both fixes. The twin opts in.
 #include <breakeven/executor/process_pool.hpp>
 
-#include <map>
-#include <string>
-
 struct widget {
-#ifdef BREAKEVEN_TWIN
-  int id;  // trivially copyable: transportable
-#else
-  std::map<std::string, int> parts;  // no codec
-#endif
+  int id;
+  float weight;
 };
+
+#ifdef BREAKEVEN_TWIN
+template <>
+inline constexpr bool breakeven::enable_bitwise_transport<widget> = true;  // raw bytes: no addresses
+#endif
 
 struct assemble {
   using input_type = widget;
   using output_type = int;
   static constexpr auto cost = std::chrono::milliseconds{1};
-  int operator()(const widget&) const { return 1; }
+  int operator()(const widget& w) const { return w.id; }
 };
 
 int main() {
   breakeven::process_pool pool(1);
-  return pool.submit(assemble{}, widget{}).get();
+  return pool.submit(assemble{}, widget{1, 2.0f}).get();
 }

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -63,6 +65,32 @@ static_assert(breakeven::kernel_traits<sha256_kernel>::name == "sha256_kernel");
 static_assert(breakeven::transportable<std::vector<std::pair<int, std::string>>>);
 static_assert(!breakeven::transportable<int*>);
 static_assert(!breakeven::transportable<std::vector<int*>>);
+
+// Trivially copyable is not transportable: a struct holding an address is neither that nor a
+// shared-memory item; raw bytes opt in by a member or the trait.
+struct node {
+  const char* name;
+  int value;
+};
+struct sample {
+  static constexpr bool bitwise_transport = true;
+  double t, v;
+};
+struct rgb {
+  unsigned char r, g, b;
+};
+template <>
+inline constexpr bool breakeven::enable_bitwise_transport<rgb> = true;
+static_assert(!breakeven::transportable<node> && !breakeven::shm_value<node> && !breakeven::shm_item<node>);
+static_assert(breakeven::transportable<sample> && breakeven::shm_value<sample>);
+static_assert(breakeven::transportable<rgb> && breakeven::transportable<std::map<std::string, std::vector<rgb>>>);
+static_assert(breakeven::transportable<std::variant<int, std::string>> && !breakeven::transportable<std::variant<int, node>>);
+
+// A kernel from a lambda, in the light root too.
+inline constexpr auto twice = breakeven::kernel<"twice", std::chrono::nanoseconds{5}>([](int x) { return 2 * x; });
+static_assert(breakeven::operation<decltype(twice)>);
+static_assert(breakeven::kernel_traits<decltype(twice)>::name == "twice");
+static_assert(twice(21) == 42);
 
 int main() {
   return breakeven::kernel_traits<sha256_kernel>::input_bytes(std::string(100, 'x')) == 100 ? 0 : 1;

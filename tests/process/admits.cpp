@@ -13,11 +13,28 @@
 namespace be = breakeven;
 
 namespace {
-struct maps_input {
+struct maps_input {  // a standard container: transportable
   using input_type = std::map<int, int>;
   using output_type = int;
   static constexpr auto cost = std::chrono::microseconds{5};
   int operator()(const std::map<int, int>& m) const { return static_cast<int>(m.size()); }
+};
+struct node {  // trivially copyable, but it holds an address
+  const char* name;
+  int value;
+};
+struct node_input {
+  using input_type = node;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{5};
+  int operator()(const node& n) const { return n.value; }
+};
+struct stranded_parameter {  // a parameter of plain bytes, not opted in: it could not travel
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{5};
+  int offset = 0;
+  int operator()(const int& x) const { return x + offset; }
 };
 struct pointer_output {
   using input_type = int;
@@ -37,7 +54,10 @@ TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
   STATIC_REQUIRE(be::process_pool::admits<ptest::faulty>);   // isolation: processes only
   STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical>);  // not thread-safe: fine in a process
   STATIC_REQUIRE_FALSE(be::process_pool::admits<seed::io_wait>);     // I/O-bound: never processes
-  STATIC_REQUIRE_FALSE(be::process_pool::admits<maps_input>);
+  STATIC_REQUIRE(be::process_pool::admits<maps_input>);
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<node_input>);
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<stranded_parameter>);
+  STATIC_REQUIRE(be::process_pool::admits<ptest::scale>);  // its parameter opted in
   STATIC_REQUIRE_FALSE(be::process_pool::admits<pointer_output>);
 
   STATIC_REQUIRE(be::process_pool::admits<ptest::affine> == tree_admits<ptest::affine>());
@@ -45,6 +65,7 @@ TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
   STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical> == tree_admits<seed::unsafe_numerical>());
   STATIC_REQUIRE(be::process_pool::admits<seed::io_wait> == tree_admits<seed::io_wait>());
   STATIC_REQUIRE(be::process_pool::admits<maps_input> == tree_admits<maps_input>());
+  STATIC_REQUIRE(be::process_pool::admits<node_input> == tree_admits<node_input>());
   STATIC_REQUIRE(be::process_pool::admits<pointer_output> == tree_admits<pointer_output>());
 }
 

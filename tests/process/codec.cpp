@@ -6,8 +6,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/define_struct.hpp>
+
 #include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <list>
 #include <map>
+#include <set>
+#include <unordered_map>
+#include <variant>
 #include <functional>
 #include <optional>
 #include <span>
@@ -18,6 +28,12 @@
 
 namespace be = breakeven;
 namespace ipc = breakeven::ipc;
+
+struct legacy_record {  // a C array member, described from outside
+  int id;
+  char code[4];
+};
+BOOST_HANA_ADAPT_STRUCT(legacy_record, id, code);
 
 namespace {
 
@@ -44,8 +60,31 @@ std::vector<std::byte> bytes_of(const T& v) {
 }
 
 struct point {
+  static constexpr bool bitwise_transport = true;  // raw numbers, opted in by a member
   int x, y;
   friend bool operator==(const point&, const point&) = default;
+};
+
+struct rgb {  // raw bytes, opted in by the trait (below)
+  std::uint8_t r, g, b;
+  friend bool operator==(const rgb&, const rgb&) = default;
+};
+
+struct node {  // trivially copyable, but its bytes hold an address
+  const char* name;
+  int value;
+};
+
+struct plain {  // trivially copyable numbers, not opted in
+  int a;
+  double b;
+};
+
+struct label {  // a Hana struct with a C array member
+  BOOST_HANA_DEFINE_STRUCT(label, (int, id), (std::array<char, 4>, code));
+};
+struct tagged {
+  BOOST_HANA_DEFINE_STRUCT(tagged, (std::string, name), (std::int32_t, weight));
 };
 
 // A type with its own codec: stored as "x,y" text.
@@ -69,6 +108,8 @@ struct breakeven::transport<text_point> {
 };
 template <>
 inline constexpr bool breakeven::enable_transport<text_point> = true;
+template <>
+inline constexpr bool breakeven::enable_bitwise_transport<rgb> = true;
 
 TEST_CASE("transportable types: what crosses and what does not", "[process][codec]") {
   STATIC_REQUIRE(be::transportable<int>);
@@ -84,8 +125,28 @@ TEST_CASE("transportable types: what crosses and what does not", "[process][code
   STATIC_REQUIRE_FALSE(be::transportable<std::span<const int>>);
   STATIC_REQUIRE_FALSE(be::transportable<std::reference_wrapper<int>>);
   STATIC_REQUIRE_FALSE(be::transportable<std::pair<int, std::string_view>>);
-  STATIC_REQUIRE_FALSE(be::transportable<std::map<int, int>>);
-  STATIC_REQUIRE_FALSE(be::transportable<std::vector<std::map<int, int>>>);
+  // Trivially copyable is not transportable: only what cannot hold an address, or opts in.
+  STATIC_REQUIRE_FALSE(be::transportable<node>);
+  STATIC_REQUIRE_FALSE(be::transportable<plain>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::vector<node>>);
+  STATIC_REQUIRE_FALSE(be::shm_value<node>);
+  STATIC_REQUIRE_FALSE(be::shm_item<node>);
+  STATIC_REQUIRE(be::transportable<rgb>);
+  STATIC_REQUIRE(be::shm_value<rgb>);
+  STATIC_REQUIRE(be::transportable<tagged>);
+  STATIC_REQUIRE_FALSE(be::shm_value<tagged>);  // a string member: not its bytes
+  STATIC_REQUIRE(be::transportable<label>);
+  STATIC_REQUIRE(be::shm_value<label>);         // numbers only, described: its bytes do
+  STATIC_REQUIRE(be::transportable<std::chrono::milliseconds>);
+  STATIC_REQUIRE(be::transportable<int[4]>);
+  STATIC_REQUIRE(be::transportable<legacy_record>);
+  // The standard containers and sum types of transportables.
+  STATIC_REQUIRE(be::transportable<std::map<int, int>>);
+  STATIC_REQUIRE(be::transportable<std::vector<std::map<std::string, std::set<int>>>>);
+  STATIC_REQUIRE(be::transportable<std::unordered_map<std::string, std::deque<double>>>);
+  STATIC_REQUIRE(be::transportable<std::variant<int, std::string>>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::map<int, node>>);
+  STATIC_REQUIRE_FALSE(be::transportable<std::variant<int, const char*>>);
 }
 
 TEST_CASE("values round-trip through the codec", "[process][codec]") {
@@ -109,12 +170,35 @@ TEST_CASE("values round-trip through the codec", "[process][codec]") {
   CHECK(back.customer == "ada");
   CHECK(back.items == std::vector<int>{1, 2, 3});
   CHECK(back.discount == 0.25);
+  CHECK(round_trip(rgb{1, 2, 3}) == rgb{1, 2, 3});
+  CHECK(round_trip(std::map<std::string, int>{{"a", 1}, {"b", 2}}) == std::map<std::string, int>{{"a", 1}, {"b", 2}});
+  CHECK(round_trip(std::multiset<int>{3, 1, 3}) == std::multiset<int>{1, 3, 3});
+  CHECK(round_trip(std::unordered_map<int, std::string>{{1, "x"}}) == std::unordered_map<int, std::string>{{1, "x"}});
+  CHECK(round_trip(std::deque<int>{4, 5}) == std::deque<int>{4, 5});
+  CHECK(round_trip(std::list<std::string>{"p", "q"}) == std::list<std::string>{"p", "q"});
+  CHECK(round_trip(std::variant<int, std::string>{std::string("v")}) == std::variant<int, std::string>{std::string("v")});
+  CHECK(round_trip(std::variant<int, std::string>{7}) == std::variant<int, std::string>{7});
+  CHECK(round_trip(std::chrono::milliseconds{42}) == std::chrono::milliseconds{42});
+  const label l = round_trip(label{9, {'a', 'b', 'c', 'd'}});
+  CHECK(l.id == 9);
+  CHECK(l.code == std::array<char, 4>{'a', 'b', 'c', 'd'});
+  const legacy_record lr = round_trip(legacy_record{5, {'w', 'x', 'y', 'z'}});
+  CHECK(lr.id == 5);
+  CHECK(std::string(lr.code, 4) == "wxyz");
+  const tagged g = round_trip(tagged{"n", 110});
+  CHECK(g.name == "n");
+  CHECK(g.weight == 110);
   const text_point tp = round_trip(text_point{{{"x", 12}, {"y", -3}}});
   CHECK(tp.coords.at("x") == 12);
   CHECK(tp.coords.at("y") == -3);
 }
 
 TEST_CASE("inputs that do not decode are errors, never overreads", "[process][codec]") {
+  {
+    const auto bad = bytes_of(std::uint32_t{2});  // a variant of two alternatives has no index 2
+    ipc::reader r(bad);
+    CHECK_THROWS_AS((ipc::decode<std::variant<int, std::string>>(r)), be::decode_error);
+  }
   SECTION("truncated at every length") {
     const auto full = bytes_of(std::vector<std::string>{"alpha", "beta", "gamma"});
     for (std::size_t n = 0; n < full.size(); ++n) {

@@ -28,8 +28,10 @@ struct affine {
   std::int64_t operator()(const std::int64_t& x) const { return 2 * x + 1; }
 };
 
-/// A kernel carrying a parameter: the kernel object travels with each task.
+/// A kernel carrying a parameter: the kernel object travels with each task (as its bytes:
+/// a double is no address).
 struct scale {
+  static constexpr bool bitwise_transport = true;
   using input_type = double;
   using output_type = double;
   static constexpr auto cost = std::chrono::nanoseconds{20};

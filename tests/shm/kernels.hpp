@@ -35,6 +35,7 @@ struct affine_vec {
 
 /// x * x, widened; throws std::invalid_argument("item N") for every item N % period == bad.
 struct square_or_throw {
+  static constexpr bool bitwise_transport = true;  // its parameters travel with each task
   using input_type = std::int32_t;
   using output_type = std::int64_t;
   static constexpr auto cost = std::chrono::nanoseconds{20};
@@ -48,6 +49,7 @@ struct square_or_throw {
 
 /// x * 3; the worker dies of SIGSEGV at item `crash` (a real signal, even under ASan).
 struct triple_or_crash {
+  static constexpr bool bitwise_transport = true;  // its parameters travel with each task
   using input_type = std::int32_t;
   using output_type = std::int32_t;
   static constexpr auto cost = std::chrono::microseconds{1};
@@ -63,6 +65,7 @@ struct triple_or_crash {
 
 /// x * 3; throws std::out_of_range at item `bad`, and the worker dies of SIGABRT at item `crash`.
 struct throw_then_crash {
+  static constexpr bool bitwise_transport = true;  // its parameters travel with each task
   using input_type = std::int32_t;
   using output_type = std::int32_t;
   static constexpr auto cost = std::chrono::microseconds{1};
@@ -90,6 +93,7 @@ struct row_sum {
 
 /// Adds `by` to every element of a row, in place (an image filter).
 struct brighten {
+  static constexpr bool bitwise_transport = true;  // its parameters travel with each task
   using input_type = breakeven::row_view<float>;
   using output_type = void;
   static constexpr auto cost = std::chrono::microseconds{1};

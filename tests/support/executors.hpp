@@ -57,6 +57,7 @@ struct square {
 
 /// x -> x + 1, failing with std::invalid_argument("item N") at items `bad` and `worse`.
 struct fails_at {
+  static constexpr bool bitwise_transport = true;  // its parameters travel with each task
   using input_type = int;
   using output_type = int;
   static constexpr auto cost = std::chrono::nanoseconds{20};

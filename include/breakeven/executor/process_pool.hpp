@@ -50,9 +50,11 @@ namespace detail {
 
 // Never defined: the compiler's error names the offending type in the template argument.
 template <class Input>
-struct process_pool_input_type_is_not_transportable;
+struct process_pool_input_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport;
 template <class Output>
-struct process_pool_output_type_is_not_transportable;
+struct process_pool_output_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport;
+template <class Kernel>
+struct process_pool_kernel_parameters_cannot_travel_describe_the_kernel_with_BOOST_HANA_DEFINE_STRUCT_or_if_they_are_raw_bytes_set_enable_bitwise_transport;
 template <class Kernel>
 struct process_pool_refuses_io_bound_kernel;
 template <class Kernel>
@@ -80,20 +82,18 @@ consteval bool check_process_kernel() {
   using In = input_t<Op>;
   using Out = output_t<Op>;
   if constexpr (!transportable<In>) {
-    (void)sizeof(process_pool_input_type_is_not_transportable<In>);
-    static_assert(transportable<In>, "breakeven: the kernel's input_type cannot cross a process boundary: use a "
-                                     "trivially copyable type, a standard container of them, a Hana struct, or "
-                                     "specialize breakeven::transport and enable_transport");
+    (void)sizeof(process_pool_input_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport<In>);
   }
   if constexpr (!std::is_void_v<Out> && !transportable<Out>) {
-    (void)sizeof(process_pool_output_type_is_not_transportable<Out>);
-    static_assert(transportable<Out>, "breakeven: the kernel's output_type cannot cross a process boundary");
+    (void)sizeof(process_pool_output_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport<Out>);
   }
   // I/O-bound kernels stay in the caller's process, unless they require isolation.
   if constexpr (kernel_traits<Op>::bound == bound::io && !kernel_traits<Op>::isolation) {
     (void)sizeof(process_pool_refuses_io_bound_kernel<Op>);
   }
-  if constexpr (!ipc::kernel_object_obtainable<Op>) {
+  if constexpr (ipc::kernel_parameters_stranded<Op>) {
+    (void)sizeof(process_pool_kernel_parameters_cannot_travel_describe_the_kernel_with_BOOST_HANA_DEFINE_STRUCT_or_if_they_are_raw_bytes_set_enable_bitwise_transport<Op>);
+  } else if constexpr (!ipc::kernel_object_obtainable<Op>) {
     (void)sizeof(process_pool_kernel_is_neither_transportable_nor_default_constructible<Op>);
   }
   return true;

@@ -84,6 +84,8 @@ template <class Kernel>
 struct shared_memory_pool_refuses_io_bound_kernel;
 template <class Kernel>
 struct shared_memory_kernel_is_neither_transportable_nor_default_constructible;
+template <class Kernel>
+struct shared_memory_kernel_parameters_cannot_travel_describe_the_kernel_with_BOOST_HANA_DEFINE_STRUCT_or_if_they_are_raw_bytes_set_enable_bitwise_transport;
 
 // An output the segment can hold: none, or a shm_value.
 template <class T>
@@ -115,7 +117,9 @@ consteval bool check_shm_kernel() {
     if constexpr (kernel_traits<Op>::bound == bound::io && !kernel_traits<Op>::isolation) {
       (void)sizeof(shared_memory_pool_refuses_io_bound_kernel<Op>);
     }
-    if constexpr (!ipc::kernel_object_obtainable<Op>) {
+    if constexpr (ipc::kernel_parameters_stranded<Op>) {
+      (void)sizeof(shared_memory_kernel_parameters_cannot_travel_describe_the_kernel_with_BOOST_HANA_DEFINE_STRUCT_or_if_they_are_raw_bytes_set_enable_bitwise_transport<Op>);
+    } else if constexpr (!ipc::kernel_object_obtainable<Op>) {
       (void)sizeof(shared_memory_kernel_is_neither_transportable_nor_default_constructible<Op>);
     }
   }

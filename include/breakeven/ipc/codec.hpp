@@ -1,11 +1,12 @@
 // breakeven/ipc/codec.hpp - how a transportable value becomes bytes and back.
 //
 // `transport<T>` is the codec of one type: `static void encode(ipc::writer&, const T&)` and
-// `static T decode(ipc::reader&)`. The library provides it for trivially copyable types
-// (their bytes), std::basic_string, std::vector, std::array, std::optional, std::pair,
-// std::tuple, and aggregates described with Boost.Hana (BOOST_HANA_DEFINE_STRUCT,
-// BOOST_HANA_ADAPT_STRUCT: member by member). For any other type, specialize
-// `breakeven::transport<T>` and set `breakeven::enable_transport<T> = true`.
+// `static T decode(ipc::reader&)`. The library provides it for the bitwise transportable
+// types (arithmetic, enums, opted-in raw-byte classes: their bytes), std::basic_string, the
+// standard containers, std::array, C arrays (as members), std::optional, std::pair,
+// std::tuple, std::variant, std::chrono::duration, and aggregates described with Boost.Hana
+// (BOOST_HANA_DEFINE_STRUCT, BOOST_HANA_ADAPT_STRUCT: member by member). For any other type,
+// specialize `breakeven::transport<T>` and set `breakeven::enable_transport<T> = true`.
 //
 // Both ends run the same binary on the same machine: integers travel in native byte order.
 // Decoding never reads past its input: a short or inconsistent input is a decode_error.
@@ -21,6 +22,7 @@
 
 #include <array>
 #include <bit>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +33,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fcntl.h>
@@ -146,16 +149,17 @@ class reader {
 
 }  // namespace ipc
 
-/// The codec of a transportable type. This primary template serves trivially copyable
-/// types (their object representation); the library specializes it for the standard
-/// containers and Hana structs, and users specialize it for their own types.
+/// The codec of a transportable type. The library specializes it for the bitwise
+/// transportable types, the standard containers and Hana structs; users specialize it for
+/// their own types. This primary template is never used.
 template <class T>
 struct transport {
-  static_assert(std::is_trivially_copyable_v<T>,
-                "breakeven: no codec for this type: specialize breakeven::transport<T> and set "
-                "breakeven::enable_transport<T> = true");
-  static void encode(ipc::writer& w, const T& v) { w.put(v); }
-  static T decode(ipc::reader& r) { return r.get<T>(); }
+  static_assert(sizeof(T) == 0,
+                "breakeven: no codec for this type: describe it with BOOST_HANA_DEFINE_STRUCT, or, if it is raw "
+                "bytes, set breakeven::enable_bitwise_transport<T> = true, or specialize breakeven::transport<T> "
+                "and set breakeven::enable_transport<T> = true");
+  static void encode(ipc::writer& w, const T& v);
+  static T decode(ipc::reader& r);
 };
 
 namespace ipc {
@@ -214,10 +218,17 @@ inline constexpr bool structural<std::tuple<Ts...>> = true;
 }  // namespace detail
 }  // namespace ipc
 
-// The codec of every trivially copyable type not otherwise specialized is its bytes.
+namespace ipc::detail {
 template <class T>
-  requires(std::is_trivially_copyable_v<T> && !std::is_same_v<T, bool> && !ipc::detail::structural<T> &&
-           !boost::hana::Struct<T>::value)
+inline constexpr bool is_duration = false;
+template <class R, class P>
+inline constexpr bool is_duration<std::chrono::duration<R, P>> = bitwise_transportable<R>;
+}  // namespace ipc::detail
+
+// The codec of a bitwise transportable type (and a duration of one) is its bytes.
+template <class T>
+  requires((bitwise_transportable<T> || ipc::detail::is_duration<T>) && !std::is_same_v<T, bool> &&
+           !ipc::detail::structural<T> && !boost::hana::Struct<T>::value)
 struct transport<T> {
   static constexpr bool bytes_are_encoding = true;
   static void encode(ipc::writer& w, const T& v) { w.put(v); }
@@ -272,6 +283,77 @@ struct transport<std::vector<T, A>> {
       for (std::size_t i = 0; i < n; ++i) v.push_back(ipc::decode<T>(r));
     }
     return v;
+  }
+};
+
+namespace ipc::detail {
+// The standard containers other than vector: a count, then the elements in order; decoded
+// by inserting at the end (a map's elements as pairs of a key and a value).
+template <class C>
+inline constexpr bool node_container = false;
+template <class T, class A>
+inline constexpr bool node_container<std::deque<T, A>> = true;
+template <class T, class A>
+inline constexpr bool node_container<std::list<T, A>> = true;
+template <class K, class C, class A>
+inline constexpr bool node_container<std::set<K, C, A>> = true;
+template <class K, class C, class A>
+inline constexpr bool node_container<std::multiset<K, C, A>> = true;
+template <class K, class H, class E, class A>
+inline constexpr bool node_container<std::unordered_set<K, H, E, A>> = true;
+template <class K, class H, class E, class A>
+inline constexpr bool node_container<std::unordered_multiset<K, H, E, A>> = true;
+template <class K, class V, class C, class A>
+inline constexpr bool node_container<std::map<K, V, C, A>> = true;
+template <class K, class V, class C, class A>
+inline constexpr bool node_container<std::multimap<K, V, C, A>> = true;
+template <class K, class V, class H, class E, class A>
+inline constexpr bool node_container<std::unordered_map<K, V, H, E, A>> = true;
+template <class K, class V, class H, class E, class A>
+inline constexpr bool node_container<std::unordered_multimap<K, V, H, E, A>> = true;
+
+// What one element decodes as: a map's pair<const K, V> as pair<K, V>.
+template <class T>
+struct decoded_element {
+  using type = T;
+};
+template <class K, class V>
+struct decoded_element<std::pair<const K, V>> {
+  using type = std::pair<K, V>;
+};
+}  // namespace ipc::detail
+
+template <class C>
+  requires ipc::detail::node_container<C>
+struct transport<C> {
+  using element = typename ipc::detail::decoded_element<typename C::value_type>::type;
+  static void encode(ipc::writer& w, const C& c) {
+    w.put(static_cast<std::uint64_t>(c.size()));
+    for (const auto& x : c) ipc::encode(w, static_cast<const element&>(element(x)));
+  }
+  static C decode(ipc::reader& r) {
+    C c;
+    const std::size_t n = r.get_count(1);  // every encoding is at least one byte long
+    for (std::size_t i = 0; i < n; ++i) c.insert(c.end(), ipc::decode<element>(r));
+    return c;
+  }
+};
+
+template <class... Ts>
+struct transport<std::variant<Ts...>> {
+  static void encode(ipc::writer& w, const std::variant<Ts...>& v) {
+    if (v.valueless_by_exception()) throw std::invalid_argument("breakeven: a valueless variant cannot be encoded");
+    w.put(static_cast<std::uint32_t>(v.index()));
+    std::visit([&](const auto& x) { ipc::encode(w, x); }, v);
+  }
+  static std::variant<Ts...> decode(ipc::reader& r) {
+    const auto index = r.get<std::uint32_t>();
+    if (index >= sizeof...(Ts)) r.fail("bad variant index", 4);
+    using decoder = std::variant<Ts...> (*)(ipc::reader&);
+    static constexpr decoder alternatives[] = {[](ipc::reader& in) {
+      return std::variant<Ts...>(std::in_place_type<Ts>, ipc::decode<Ts>(in));
+    }...};
+    return alternatives[index](r);
   }
 };
 
@@ -347,13 +429,40 @@ template <class S>
 struct transport<S> {
   static_assert(std::is_default_constructible_v<S>, "breakeven: a Hana struct must be default constructible to be decoded");
   static void encode(ipc::writer& w, const S& s) {
-    boost::hana::for_each(boost::hana::accessors<S>(), [&](auto acc) { ipc::encode(w, boost::hana::second(acc)(s)); });
+    boost::hana::for_each(boost::hana::accessors<S>(), [&](auto acc) {
+      const auto& m = boost::hana::second(acc)(s);
+      if constexpr (std::is_array_v<std::remove_cvref_t<decltype(m)>>) encode_c_array(w, m);
+      else ipc::encode(w, m);
+    });
   }
+
+ private:
+  // A C array member (char name[16]): its elements in order.
+  template <class T, std::size_t N>
+  static void encode_c_array(ipc::writer& w, const T (&a)[N]) {
+    for (const T& x : a) encode_member(w, x);
+  }
+  template <class T>
+  static void encode_member(ipc::writer& w, const T& x) {
+    if constexpr (std::is_array_v<T>) encode_c_array(w, x);
+    else ipc::encode(w, x);
+  }
+  template <class T, std::size_t N>
+  static void decode_c_array(ipc::reader& r, T (&a)[N]) {
+    for (T& x : a) {
+      if constexpr (std::is_array_v<T>) decode_c_array(r, x);
+      else x = ipc::decode<T>(r);
+    }
+  }
+
+ public:
   static S decode(ipc::reader& r) {
     S s{};
     boost::hana::for_each(boost::hana::accessors<S>(), [&](auto acc) {
       auto& m = boost::hana::second(acc)(s);
-      m = ipc::decode<std::remove_cvref_t<decltype(m)>>(r);
+      using M = std::remove_cvref_t<decltype(m)>;
+      if constexpr (std::is_array_v<M>) decode_c_array(r, m);
+      else m = ipc::decode<M>(r);
     });
     return s;
   }

@@ -26,9 +26,17 @@ namespace breakeven::ipc {
 template <class Op>
 inline constexpr bool kernel_object_travels = transportable<Op>;
 
-/// True when the worker can obtain a kernel object of type `Op`.
+/// A kernel whose parameters are plain bytes (a trivially copyable class with members) but
+/// not transportable: default-constructing it in the worker would drop them silently.
 template <class Op>
-inline constexpr bool kernel_object_obtainable = kernel_object_travels<Op> || std::default_initializable<Op>;
+inline constexpr bool kernel_parameters_stranded =
+    !kernel_object_travels<Op> && std::is_trivially_copyable_v<Op> && !std::is_empty_v<Op>;
+
+/// True when the worker can obtain a kernel object of type `Op`: it travels, or it is
+/// default-constructed there (and has no stranded parameters).
+template <class Op>
+inline constexpr bool kernel_object_obtainable =
+    kernel_object_travels<Op> || (std::default_initializable<Op> && !kernel_parameters_stranded<Op>);
 
 /// The worker side of kernel `Op`: decode the kernel and the chunk's items, run, encode outputs.
 template <class Op>

@@ -8,6 +8,9 @@
 // descriptors, so that its workers, replacements included, are images of the program as it
 // was when the pool was made.
 //
+// A shared server started without process_runtime::init is a fresh image of the program
+// instead (see runtime.hpp): it announces itself with `ready` (or `refused` and why) first.
+//
 // The protocol is SOCK_SEQPACKET records: a 24-byte header, a payload, descriptors beside
 // it. Requests: connect (a new client connection), fork (a start message). Replies: forked
 // (pid, and a pidfd to signal it without pid reuse races), fork_failed (errno), exited (pid,
@@ -43,7 +46,15 @@
 namespace breakeven::ipc {
 
 /// The operations of the fork server protocol.
-enum class server_op : std::uint32_t { connect = 1, fork = 2, forked = 10, fork_failed = 11, exited = 12 };
+enum class server_op : std::uint32_t {
+  connect = 1,
+  fork = 2,
+  forked = 10,
+  fork_failed = 11,
+  exited = 12,
+  ready = 13,    ///< a server started as a fresh image of the program is serving
+  refused = 14,  ///< ... or cannot serve (the payload says why)
+};
 
 /// The header of every fork server record.
 struct server_header {
