@@ -112,6 +112,10 @@ struct lecture {
 // The seam for a calibrated profile: a build that runs breakeven-calibrate defines
 // BREAKEVEN_PROFILE_HEADER as the generated header, which defines
 // breakeven::profiles::calibrated the same way the profiles above are defined.
+// An installation calibrated at build time carries installed_profile.hpp beside this header.
+#if !defined(BREAKEVEN_PROFILE_HEADER) && __has_include("installed_profile.hpp")
+#define BREAKEVEN_PROFILE_HEADER "installed_profile.hpp"
+#endif
 #if defined(BREAKEVEN_PROFILE_HEADER)
 #include BREAKEVEN_PROFILE_HEADER
 namespace breakeven {
