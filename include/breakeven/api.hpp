@@ -108,7 +108,7 @@ kernel_desc describe_batch(const In& in) {
 // whose cost is unknown first runs a few items here to measure it (or uses what earlier
 // calls learned), and the plan covers the rest.
 template <class Op, profile_source P, std::size_t StaticN = 0, class In, class Out, class Body>
-void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
   const auto t0 = std::chrono::steady_clock::now();
@@ -138,6 +138,14 @@ void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body)
   }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   record_call(ran, n, static_cast<std::uint64_t>(ns));
+}
+
+// run_planned, once the entry point's checks passed: after a failed check the call stops
+// here, so the user reads the one error that names the fault, not a cascade after it.
+template <class Op, profile_source P, std::size_t StaticN = 0, class In, class Out, class Body>
+void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+  if constexpr (operation<Op> && std::is_convertible_v<std::ranges::range_reference_t<In&>, const input_t<Op>&>)
+    run_planned<Op, P, StaticN>(op, in, out, o, std::forward<Body>(body));
 }
 
 // A kernel whose cost is unknown is probed on the items themselves: the range must be

@@ -1,4 +1,6 @@
 // build error: (incomplete type|undefined template) .*process_pool_input_type_is_not_transportable<.*widget
+// max errors: 4
+// max lines: 60
 // A kernel whose input cannot cross a process boundary: the first error names the type.
 #include <breakeven/executor/process_pool.hpp>
 
