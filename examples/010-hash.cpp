@@ -1,4 +1,4 @@
-// 010-hash.cpp - SHA-256 and BLAKE2b-256 of 1 KiB buffers (seed 000: "Hash (SHA256), 1-2 us:
+// 010-hash.cpp - SHA-256 and BLAKE2b-256 of 1 KiB buffers (the Python multiprocessing guide: "Hash (SHA256), 1-2 us:
 // never beneficial"). Prints the compile-time choice and the plans, then hashes a batch.
 //   010-hash [batch size, default 10000]
 #include "show.hpp"
@@ -14,7 +14,7 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
 // The digest is computed by the compiler as well: FIPS 180-4's "abc" example.
 static_assert(ex::sha256::hash(std::string_view("abc"))[0] == 0xba && ex::sha256::hash(std::string_view("abc"))[31] == 0xad);

@@ -1,4 +1,4 @@
-// 030-pattern.cpp - ten regular expressions over log texts (seed 000: "Pattern matching
+// 030-pattern.cpp - ten regular expressions over log texts (the Python multiprocessing guide: "Pattern matching
 // (10 patterns), ~1 ms/text, ~300 texts"). Prints the compile-time choice and the plans, then
 // scans a batch of texts.
 //   030-pattern [batch size, default 200]
@@ -14,9 +14,9 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
-// std::regex makes this the one seed kernel that costs as much in C++ as the guide says:
+// std::regex makes this the one kernel of the guide that costs as much in C++ as the guide says:
 // 0.6 ms per 1.1 KiB text, so 1,000 texts (0.6 s) are worth 100 ms of parallel overhead.
 static_assert(std::is_same_v<be::select_t<ex::pattern_match, 1'000, guide>, be::thread_pool>);
 static_assert(std::is_same_v<be::select_t<ex::pattern_match, 100, guide>, be::sequential_executor>);

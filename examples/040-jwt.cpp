@@ -1,4 +1,4 @@
-// 040-jwt.cpp - HS256 token validation (seed 000: "JWT validation, ~500 us, MP for > 600
+// 040-jwt.cpp - HS256 token validation (the Python multiprocessing guide: "JWT validation, ~500 us, MP for > 600
 // tokens"). Prints the compile-time choice and the plans, then validates a batch of tokens.
 //   040-jwt [batch size, default 10000]
 #include "show.hpp"
@@ -13,7 +13,7 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
 // In C++ an HS256 check costs about 1.9 us, not the guide's 500 us: its 600-token threshold
 // becomes about 158,000 tokens under the guide's own 300 ms rule.

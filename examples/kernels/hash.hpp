@@ -1,5 +1,5 @@
-// kernels/hash.hpp - hashing kernels: SHA-256 and BLAKE2b-256 of a byte buffer (seed 000's
-// "Hash (SHA256)" and "hash_blake2b" operations).
+// kernels/hash.hpp - hashing kernels: SHA-256 and BLAKE2b-256 of a byte buffer (the Python
+// multiprocessing guide's "Hash (SHA256)" and "hash_blake2b" operations).
 #pragma once
 
 #include "blake2b.hpp"

@@ -1,4 +1,4 @@
-// kernels/jwt.hpp - JSON Web Token validation with HS256 (seed 000's "JWT validation"):
+// kernels/jwt.hpp - JSON Web Token validation with HS256 (the Python multiprocessing guide's "JWT validation"):
 // HMAC-SHA256 over "header.payload", compared in constant time with the token's signature,
 // then the expiry claim; and the signer that makes tokens for tests and demos.
 #pragma once

@@ -1,4 +1,4 @@
-// kernels/pattern.hpp - pattern matching (seed 000's "Pattern matching (10 patterns)"): ten
+// kernels/pattern.hpp - pattern matching (the Python multiprocessing guide's "Pattern matching (10 patterns)"): ten
 // regular expressions, compiled once per process, searched for in one text per item.
 #pragma once
 

@@ -75,7 +75,7 @@ struct conservative {
   };
 };
 
-/// The optimization guide's profile (seed 000): ~100 ms per parallel call whatever the
+/// The Python multiprocessing guide's profile: ~100 ms per parallel call whatever the
 /// executor, 4 cores, parallel only when the total work exceeds 3x that overhead.
 struct guide {
   static constexpr machine_profile value{
@@ -90,7 +90,7 @@ struct guide {
   };
 };
 
-/// The lecture's profile (seed 004, Example 26.3): a warm pool of 4 workers, a 5 ms round
+/// The lecture's crossover example's profile (Example 26.3): a warm pool of 4 workers, a 5 ms round
 /// trip per task, parallel only when the speedup exceeds 1.2x.
 struct lecture {
   static constexpr machine_profile value{
@@ -104,6 +104,27 @@ struct lecture {
       .min_speedup = 1.2,
       .assume_warm = true,
   };
+};
+
+/// The Python multiprocessing guide's rules of thumb: ~100 ms per parallel call whatever
+/// the executor, 4 cores, parallel only when the total work exceeds 3x that overhead.
+/// (`guide` is its former name.)
+struct python_guide {
+  static constexpr machine_profile value = [] {
+    machine_profile p = guide::value;
+    p.name = "python_guide";
+    return p;
+  }();
+};
+
+/// A 4-worker Python pool with 5 ms round trips, kept warm; parallel only when the speedup
+/// exceeds 1.2x (the lecture's crossover example, Example 26.3). (`lecture` is its former name.)
+struct python_pool_4x5ms {
+  static constexpr machine_profile value = [] {
+    machine_profile p = lecture::value;
+    p.name = "python_pool_4x5ms";
+    return p;
+  }();
 };
 
 }  // namespace profiles
