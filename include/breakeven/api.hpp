@@ -181,8 +181,8 @@ struct map_fn {
                   "pass an output iterator instead");
     return detail::with_indexable(items, [&](auto& in) {
       std::vector<output_t<Op>> out(ranges::size(in));
-      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-        ex.bulk_map(op, items, to, s);
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out.begin(), o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+        ex.bulk_map(op, part, to, s);
       });
       return out;
     });
@@ -197,8 +197,8 @@ struct map_fn {
     if constexpr (std::random_access_iterator<Out>) {
       return detail::with_indexable(items, [&](auto& in) {
         const auto n = ranges::size(in);
-        detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out, o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-          ex.bulk_map(op, items, to, s);
+        detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out, o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+          ex.bulk_map(op, part, to, s);
         });
         return out + static_cast<std::iter_difference_t<Out>>(n);
       });
@@ -236,14 +236,14 @@ struct for_each_fn {
       // Outputs, if any, land in scratch storage the probe of an unknown cost may also use.
       using scratch_t = std::conditional_t<std::is_void_v<output_t<Op>>, char, output_t<Op>>;
       std::vector<scratch_t> scratch(std::is_void_v<output_t<Op>> ? 0 : ranges::size(in));
-      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, scratch.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-        if constexpr (requires { ex.bulk_for_each(op, items, s); }) {
-          ex.bulk_for_each(op, items, s);
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, scratch.begin(), o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+        if constexpr (requires { ex.bulk_for_each(op, part, s); }) {
+          ex.bulk_for_each(op, part, s);
         } else if constexpr (std::is_void_v<output_t<Op>>) {
           (void)to;
-          ex.bulk_map(op, items, static_cast<void*>(nullptr), s);  // no outputs to write
+          ex.bulk_map(op, part, static_cast<void*>(nullptr), s);  // no outputs to write
         } else {  // an executor that always returns outputs
-          ex.bulk_map(op, items, to, s);
+          ex.bulk_map(op, part, to, s);
         }
       });
       return 0;

@@ -66,9 +66,12 @@ quiet cmake --install "$build" --prefix "$work/prefix"
 cmake_consumers build "$work/prefix" "$(installed_name "$work/prefix")"
 launcher=""
 ! command -v ccache >/dev/null || launcher=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
-quiet cmake -S "$src" -B "$work/calibrated" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Release $launcher \
+quiet cmake -S "$src" -B "$work/calibrated" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" $launcher \
   -DBREAKEVEN_CALIBRATE=ON -DBREAKEVEN_CALIBRATE_FROM="$calibrated" \
   -DBREAKEVEN_BUILD_TESTS=OFF -DBREAKEVEN_BUILD_EXAMPLES=OFF -DBREAKEVEN_BUILD_TOOLS=OFF
+# A configure that names no build type builds Release.
+grep -qx 'CMAKE_BUILD_TYPE:STRING=Release' "$work/calibrated/CMakeCache.txt" ||
+  { echo "FAILED: a plain configure did not default to Release:"; grep CMAKE_BUILD_TYPE "$work/calibrated/CMakeCache.txt"; exit 1; }
 quiet cmake --build "$work/calibrated"
 quiet cmake --install "$work/calibrated" --prefix "$work/prefix-calibrated"
 cmake_consumers calibrated "$work/prefix-calibrated" consumer_installed
