@@ -1,4 +1,4 @@
-// 020-analytics.cpp - per-session statistics over event records (seed 000: "Analytics
+// 020-analytics.cpp - per-session statistics over event records (the Python multiprocessing guide: "Analytics
 // calculation, <1 ms/batch: never beneficial"). Prints the compile-time choice and the plans,
 // then summarises a batch of sessions.
 //   020-analytics [batch size, default 10000]
@@ -14,7 +14,7 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
 // The guide's example: 1,000 analytics items stay sequential under 100 ms per parallel call.
 static_assert(std::is_same_v<be::select_t<ex::session_analytics, 1'000, guide>, be::sequential_executor>);

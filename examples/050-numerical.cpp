@@ -1,4 +1,4 @@
-// 050-numerical.cpp - oscillatory integrals by Gauss-Legendre quadrature (seed 000: "Complex
+// 050-numerical.cpp - oscillatory integrals by Gauss-Legendre quadrature (the Python multiprocessing guide: "Complex
 // numerical, 10-100 ms: always beneficial"). Prints the compile-time choice and the plans,
 // then integrates a batch and checks it against the closed form.
 //   050-numerical [batch size, default 10] [mean panels per item, default 1000000]
@@ -15,7 +15,7 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
 // The guide's example 3: ten 50 ms computations go parallel...
 static_assert(std::is_same_v<be::select_t<ex::oscillatory_integral, 10, guide>, be::thread_pool>);

@@ -14,7 +14,7 @@
 
 namespace be = breakeven;
 namespace ex = breakeven::examples;
-using guide = be::profiles::guide;
+using guide = be::profiles::python_guide;
 
 // Past the break-even batch the guide's profile goes parallel, and with threads refused that
 // means worker processes, each with its own strtok state and buffer.
@@ -22,7 +22,7 @@ static_assert(std::is_same_v<be::select_t<ex::legacy_tokenize, 10'000'000, guide
 static_assert(std::is_same_v<be::select_t<ex::legacy_tokenize, 1'000, guide>, be::sequential_executor>);
 // Whatever the profile and the batch, never threads; the plan says why.
 static_assert(!std::is_same_v<be::select_t<ex::legacy_tokenize, 10'000'000>, be::thread_pool>);
-static_assert(!std::is_same_v<be::select_t<ex::legacy_tokenize, 10'000'000, be::profiles::lecture>, be::thread_pool>);
+static_assert(!std::is_same_v<be::select_t<ex::legacy_tokenize, 10'000'000, be::profiles::python_pool_4x5ms>, be::thread_pool>);
 constexpr auto large_batch_plan = be::explain(be::plan_for<ex::legacy_tokenize, guide>(10'000'000));
 static_assert(large_batch_plan.contains("not thread-safe -> thread pool inadmissible"));
 

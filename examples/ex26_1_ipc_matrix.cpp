@@ -1,12 +1,12 @@
-// Example 26.1 of the seeds (lecture 26), in C++: the IPC matrix. Light or heavy compute
+// Example 26.1 of lecture 26 (multiprocessing, part 2), in C++: the IPC matrix. Light or heavy compute
 // times small or large data, each quadrant timed on every executor - sequential, a thread
 // pool, the process pool (items through the frames) and shared memory (items in the
 // segment; only offsets cross) - beside the library's choice for it.
 //
 //   ex26_1_ipc_matrix [heavy_iterations]   default 10,000,000 (a heavy task: ~10-30 ms)
 //
-// The seed's figures are Python's, where a heavy task is 200,000 square roots; in C++ the
-// same wall time takes ~50 times as many, hence the scale. Large data is the seed's list of
+// The lecture's figures are Python's, where a heavy task is 200,000 square roots; in C++ the
+// same wall time takes ~50 times as many, hence the scale. Large data is the lecture's list of
 // 50,000 integers per task (400 KB here), which the process pool must copy through its
 // frames and shared memory reads where the caller wrote it.
 #include <breakeven/decide.hpp>
@@ -28,7 +28,7 @@
 
 namespace be = breakeven;
 
-// Small data: two integers per task (the seed's (taskId, value)).
+// Small data: two integers per task (the lecture's (taskId, value)).
 struct small_task {
   static constexpr bool bitwise_transport = true;  // raw numbers: they travel as their bytes
   std::int64_t id;
@@ -138,7 +138,7 @@ bool quadrant(const char* label, const Op& op, const std::vector<Task>& tasks, e
   t[3] = best_of(runs, [&] { ex.shm.bulk_map(op, shared_in, shared_out.data()); });
   same = same && std::equal(shared_out.begin(), shared_out.end(), expect.begin());
 
-  // The library's choice with every pool warm, and with threads ruled out (the seed's GIL:
+  // The library's choice with every pool warm, and with threads ruled out (the lecture's GIL:
   // a kernel that does not scale on threads), where the payload decides pipe or segment.
   be::call_options o;
   o.shm_segment_ready = ex.shm.segment_ready(n * (sizeof(Task) + sizeof(result)));

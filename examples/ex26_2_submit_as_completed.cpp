@@ -1,4 +1,4 @@
-// Example 26.2 of the seeds (lecture 26), in C++: submit to a process pool, take results in
+// Example 26.2 of lecture 26 (multiprocessing, part 2), in C++: submit to a process pool, take results in
 // completion order, and catch the exception of the one invalid input where it surfaces.
 #include <breakeven/executor/process_pool.hpp>
 
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-// A kernel: one workload size in, (size, hash-like total) out. Like the seed's function
+// A kernel: one workload size in, (size, hash-like total) out. Like the lecture's function
 // it validates its input and throws for a negative size, in the worker process.
 struct compute_hash {
   using input_type = int;

@@ -54,9 +54,9 @@ void show_plans(std::initializer_list<std::size_t> batches) {
   std::printf("%.*s: %s per item, %s, variance %s\n", static_cast<int>(kt::name.size()), kt::name.data(),
               std::string(cost.view()).c_str(), kt::thread_safe ? "thread-safe" : "NOT thread-safe",
               kt::variance == variance::low ? "low" : kt::variance == variance::medium ? "medium" : "high");
-  for (const std::size_t n : batches) std::printf("  %s\n", std::string(explain(plan_for<Kernel, profiles::guide>(n)).view()).c_str());
+  for (const std::size_t n : batches) std::printf("  %s\n", std::string(explain(plan_for<Kernel, profiles::python_guide>(n)).view()).c_str());
   for (const std::size_t n : batches) std::printf("  %s\n", std::string(explain(plan_for<Kernel, default_profile>(n)).view()).c_str());
-  print_break_even<Kernel, profiles::guide>();
+  print_break_even<Kernel, profiles::python_guide>();
   print_break_even<Kernel, default_profile>();
 }
 

@@ -125,38 +125,53 @@ concept operation =
     detail::bytes_well_typed<std::remove_cvref_t<Op>>();
 
 /// Fails compilation with one message naming the first missing or ill-typed trait of `Op`.
-/// Entry points call this first, so a user's first error line says what to fix.
+/// Entry points call this first, so a user's first error line says what to fix; the checks
+/// form one chain, so a kernel gets one error, not one per trait that depends on the first.
 template <class Op>
 consteval bool check_operation() {
   using K = std::remove_cvref_t<Op>;
-  static_assert(detail::has_input_type_member<op_traits<K>> || detail::has_input_type_member<K>,
-                "breakeven: the kernel has no 'input_type' trait: declare `using input_type = ...;` "
-                "in the kernel or in a specialization of breakeven::op_traits<Kernel>");
-  static_assert(detail::has_output_type_member<op_traits<K>> || detail::has_output_type_member<K>,
-                "breakeven: the kernel has no 'output_type' trait: declare `using output_type = ...;` "
-                "in the kernel or in a specialization of breakeven::op_traits<Kernel>");
-  static_assert(detail::has_trait_cost<K>,
-                "breakeven: the kernel has no 'cost' trait: declare `static constexpr auto cost = "
-                "std::chrono::microseconds{N};` (or `= breakeven::unknown_cost;`)");
-  static_assert(detail::cost_well_typed<K>(),
-                "breakeven: the 'cost' trait must be a std::chrono::duration or breakeven::unknown_cost");
-  static_assert(detail::bound_well_typed<K>(),
-                "breakeven: the 'bound' trait must be a breakeven::bound (cpu, io or memory)");
-  static_assert(detail::variance_well_typed<K>(),
-                "breakeven: the 'variance' trait must be a breakeven::variance (low, medium or high)");
-  static_assert(detail::thread_safe_well_typed<K>(), "breakeven: the 'thread_safe' trait must be a bool");
-  static_assert(detail::isolation_well_typed<K>(), "breakeven: the 'isolation' trait must be a bool");
-  static_assert(detail::shared_sink_well_typed<K>(), "breakeven: the 'shared_sink' trait must be a bool");
-  static_assert(detail::name_well_typed<K>(), "breakeven: the 'name' trait must convert to std::string_view");
-  static_assert(detail::bytes_well_typed<K>(),
-                "breakeven: the 'bytes_in'/'bytes_out' traits must be an unsigned constant or "
-                "`static std::size_t bytes_in(const input_type&)`");
-  if constexpr (detail::has_types<K>) {
-    static_assert(detail::callable_as_kernel<K, input_t<K>>,
+  constexpr bool has_input = detail::has_input_type_member<op_traits<K>> || detail::has_input_type_member<K>;
+  constexpr bool has_output = detail::has_output_type_member<op_traits<K>> || detail::has_output_type_member<K>;
+  constexpr bool has_cost = detail::has_trait_cost<K>;  // a bool, not a concept: no notes on failure
+  if constexpr (!has_input)
+    static_assert(has_input,
+                  "breakeven: the kernel has no 'input_type' trait: declare `using input_type = ...;` "
+                  "in the kernel or in a specialization of breakeven::op_traits<Kernel>");
+  else if constexpr (!has_output)
+    static_assert(has_output,
+                  "breakeven: the kernel has no 'output_type' trait: declare `using output_type = ...;` "
+                  "in the kernel or in a specialization of breakeven::op_traits<Kernel>");
+  else if constexpr (!has_cost)
+    static_assert(has_cost,
+                  "breakeven: the kernel has no 'cost' trait: declare `static constexpr auto cost = "
+                  "std::chrono::microseconds{N};` (or `= breakeven::unknown_cost;`)");
+  else if constexpr (!detail::cost_well_typed<K>())
+    static_assert(detail::cost_well_typed<K>(),
+                  "breakeven: the 'cost' trait must be a std::chrono::duration or breakeven::unknown_cost");
+  else if constexpr (!detail::bound_well_typed<K>())
+    static_assert(detail::bound_well_typed<K>(),
+                  "breakeven: the 'bound' trait must be a breakeven::bound (cpu, io or memory)");
+  else if constexpr (!detail::variance_well_typed<K>())
+    static_assert(detail::variance_well_typed<K>(),
+                  "breakeven: the 'variance' trait must be a breakeven::variance (low, medium or high)");
+  else if constexpr (!detail::thread_safe_well_typed<K>())
+    static_assert(detail::thread_safe_well_typed<K>(), "breakeven: the 'thread_safe' trait must be a bool");
+  else if constexpr (!detail::isolation_well_typed<K>())
+    static_assert(detail::isolation_well_typed<K>(), "breakeven: the 'isolation' trait must be a bool");
+  else if constexpr (!detail::shared_sink_well_typed<K>())
+    static_assert(detail::shared_sink_well_typed<K>(), "breakeven: the 'shared_sink' trait must be a bool");
+  else if constexpr (!detail::name_well_typed<K>())
+    static_assert(detail::name_well_typed<K>(), "breakeven: the 'name' trait must convert to std::string_view");
+  else if constexpr (!detail::bytes_well_typed<K>())
+    static_assert(detail::bytes_well_typed<K>(),
+                  "breakeven: the 'bytes_in'/'bytes_out' traits must be an unsigned constant or "
+                  "`static std::size_t bytes_in(const input_type&)`");
+  else if constexpr (constexpr bool callable = detail::callable_as_kernel<K, input_t<K>>; !callable)
+    static_assert(callable,
                   "breakeven: the kernel must be callable as `output_type operator()(const input_type&) const`");
+  else if constexpr (!detail::output_matches<K>())
     static_assert(detail::output_matches<K>(),
                   "breakeven: the kernel's call operator does not return something convertible to 'output_type'");
-  }
   return true;
 }
 

@@ -1,4 +1,4 @@
-// The main-job demo: the seeds' kernels at several batch sizes; per row the plan, its
+// The main-job demo: the Python multiprocessing guide's kernels at several batch sizes; per row the plan, its
 // deciding reason, and the measured time of every executor that can run the kernel, with
 // the fastest marked and a verdict on whether the plan picked it (or came within 10%).
 // The last time column is breakeven::map itself, deciding and running the call as a user's

@@ -1,4 +1,4 @@
-// kernels/analytics.hpp - analytics over records (seed 000's "Analytics calculation"): each
+// kernels/analytics.hpp - analytics over records (the Python multiprocessing guide's "Analytics calculation"): each
 // item is one user's session, a short vector of event records, summarised into count, sum,
 // mean, variance, extremes, percentiles, error count and a per-category breakdown.
 #pragma once

@@ -1,4 +1,4 @@
-// kernels/numerical.hpp - numerical integration (seed 000's "Complex numerical"): an
+// kernels/numerical.hpp - numerical integration (the Python multiprocessing guide's "Complex numerical"): an
 // oscillatory integral by composite 5-point Gauss-Legendre quadrature, with a closed form to
 // check it against. The item says how many panels to use, so its cost is the item's choice.
 #pragma once

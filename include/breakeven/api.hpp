@@ -123,7 +123,7 @@ kernel_desc describe_batch(const In& in) {
 // whose cost is unknown first runs a few items here to measure it (or uses what earlier
 // calls learned), and the plan covers the rest.
 template <class Op, call_profile P, std::size_t StaticN = 0, class In, class Out, class Body>
-void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
   static_assert(check_some_executor_admits<Op>());
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
@@ -162,6 +162,14 @@ void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body)
   record_call(ran, n, static_cast<std::uint64_t>(ns));
 }
 
+// run_planned, once the entry point's checks passed: after a failed check the call stops
+// here, so the user reads the one error that names the fault, not a cascade after it.
+template <class Op, call_profile P, std::size_t StaticN = 0, class In, class Out, class Body>
+void run_bulk(const Op& op, In& in, Out out, const call_options& o, Body&& body) {
+  if constexpr (operation<Op> && std::is_convertible_v<std::ranges::range_reference_t<In&>, const input_t<Op>&>)
+    run_planned<Op, P, StaticN>(op, in, out, o, std::forward<Body>(body));
+}
+
 // A kernel whose cost is unknown is probed on the items themselves: the range must be
 // indexable with the standard library's concepts too.
 template <class R>
@@ -196,8 +204,8 @@ struct map_fn {
                   "pass an output iterator instead");
     return detail::with_indexable(items, [&](auto& in) {
       std::vector<output_t<Op>> out(ranges::size(in));
-      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-        ex.bulk_map(op, items, to, s);
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out.begin(), o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+        ex.bulk_map(op, part, to, s);
       });
       return out;
     });
@@ -212,8 +220,8 @@ struct map_fn {
     if constexpr (std::random_access_iterator<Out>) {
       return detail::with_indexable(items, [&](auto& in) {
         const auto n = ranges::size(in);
-        detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out, o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-          ex.bulk_map(op, items, to, s);
+        detail::run_bulk<Op, P, static_batch_v<R>>(op, in, out, o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+          ex.bulk_map(op, part, to, s);
         });
         return out + static_cast<std::iter_difference_t<Out>>(n);
       });
@@ -251,14 +259,14 @@ struct for_each_fn {
       // Outputs, if any, land in scratch storage the probe of an unknown cost may also use.
       using scratch_t = std::conditional_t<std::is_void_v<output_t<Op>>, char, output_t<Op>>;
       std::vector<scratch_t> scratch(std::is_void_v<output_t<Op>> ? 0 : ranges::size(in));
-      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, scratch.begin(), o, [&](auto& ex, auto& items, auto to, const schedule& s) {
-        if constexpr (requires { ex.bulk_for_each(op, items, s); }) {
-          ex.bulk_for_each(op, items, s);
+      detail::run_bulk<Op, P, static_batch_v<R>>(op, in, scratch.begin(), o, [&](auto& ex, auto& part, auto to, const schedule& s) {
+        if constexpr (requires { ex.bulk_for_each(op, part, s); }) {
+          ex.bulk_for_each(op, part, s);
         } else if constexpr (std::is_void_v<output_t<Op>>) {
           (void)to;
-          ex.bulk_map(op, items, static_cast<void*>(nullptr), s);  // no outputs to write
+          ex.bulk_map(op, part, static_cast<void*>(nullptr), s);  // no outputs to write
         } else {  // an executor that always returns outputs
-          ex.bulk_map(op, items, to, s);
+          ex.bulk_map(op, part, to, s);
         }
       });
       return 0;

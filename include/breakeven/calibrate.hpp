@@ -514,7 +514,7 @@ inline result calibrate(const options& opt = {}) {
       for (unsigned attempt = 0; attempt < std::max(1u, opt.slice_attempts) && best_load > opt.max_foreign_load; ++attempt) {
         // Retakes only while this round is within its share of the deadline.
         if (attempt > 0 && now_ns() - t_start > deadline_ns * (round + 1) / rounds) break;
-        const load_meter load;
+        const load_meter meter;
         std::vector<double> taken;
         pr.slice([&](const std::function<double()>& once) {
           for (std::size_t i = 0; i < pr.warmup; ++i) (void)once();
@@ -524,7 +524,7 @@ inline result calibrate(const options& opt = {}) {
             if (now_ns() - t0 > pr.budget_ms * 1e6 * scale) break;
           }
         });
-        const double foreign = load.foreign_share();
+        const double foreign = meter.foreign_share();
         if (foreign < best_load) {
           best_load = foreign;
           best = std::move(taken);

@@ -14,7 +14,7 @@
 //   + transfer(bytes) + set-up and re-fault (shared memory) + work on the critical path,
 // where the critical path is ceil(tasks / workers) chunks of `chunk` items, plus one chunk
 // of straggler for varying task sizes. Dispatch is serialized through the caller, as in the
-// lecture's measurements (8 tasks x 5 ms round trip + work / 4).
+// lecture's measurements (its crossover example: 8 tasks x 5 ms round trip + work / 4).
 // A parallel plan must do more work than `overhead_factor` x its overhead (the Python
 // multiprocessing guide's 3x rule) and beat sequential by more than `min_speedup` (the
 // lecture's 1.2x).

@@ -78,7 +78,7 @@ struct conservative {
   };
 };
 
-/// The optimization guide's profile (seed 000): ~100 ms per parallel call whatever the
+/// The Python multiprocessing guide's profile: ~100 ms per parallel call whatever the
 /// executor, 4 cores, parallel only when the total work exceeds 3x that overhead.
 struct guide {
   static constexpr machine_profile value{
@@ -93,7 +93,7 @@ struct guide {
   };
 };
 
-/// The lecture's profile (seed 004, Example 26.3): a warm pool of 4 workers, a 5 ms round
+/// The lecture's crossover example's profile (Example 26.3): a warm pool of 4 workers, a 5 ms round
 /// trip per task, parallel only when the speedup exceeds 1.2x.
 struct lecture {
   static constexpr machine_profile value{
@@ -109,12 +109,37 @@ struct lecture {
   };
 };
 
+/// The Python multiprocessing guide's rules of thumb: ~100 ms per parallel call whatever
+/// the executor, 4 cores, parallel only when the total work exceeds 3x that overhead.
+/// (`guide` is its former name.)
+struct python_guide {
+  static constexpr machine_profile value = [] {
+    machine_profile p = guide::value;
+    p.name = "python_guide";
+    return p;
+  }();
+};
+
+/// A 4-worker Python pool with 5 ms round trips, kept warm; parallel only when the speedup
+/// exceeds 1.2x (the lecture's crossover example, Example 26.3). (`lecture` is its former name.)
+struct python_pool_4x5ms {
+  static constexpr machine_profile value = [] {
+    machine_profile p = lecture::value;
+    p.name = "python_pool_4x5ms";
+    return p;
+  }();
+};
+
 }  // namespace profiles
 }  // namespace breakeven
 
 // The seam for a calibrated profile: a build that runs breakeven-calibrate defines
 // BREAKEVEN_PROFILE_HEADER as the generated header, which defines
 // breakeven::profiles::calibrated the same way the profiles above are defined.
+// An installation calibrated at build time carries installed_profile.hpp beside this header.
+#if !defined(BREAKEVEN_PROFILE_HEADER) && __has_include("installed_profile.hpp")
+#define BREAKEVEN_PROFILE_HEADER "installed_profile.hpp"
+#endif
 #if defined(BREAKEVEN_PROFILE_HEADER)
 #include BREAKEVEN_PROFILE_HEADER
 namespace breakeven {

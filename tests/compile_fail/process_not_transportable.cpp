@@ -1,4 +1,6 @@
 // build error: (incomplete type|undefined template) .*process_pool_input_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport<.*widget
+// max errors: 4
+// max lines: 60
 // A trivially copyable class is not transportable until it says its bytes mean the same in
 // another process: the first error names the type and both fixes. The twin opts in.
 #include <breakeven/executor/process_pool.hpp>

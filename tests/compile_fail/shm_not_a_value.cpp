@@ -1,4 +1,6 @@
 // build error: (incomplete type|undefined template) .*shared_memory_input_is_neither_a_trivially_copyable_value_nor_a_row_view_of_them<.*std::(__cxx11::)?basic_string
+// max errors: 3
+// max lines: 30
 // A kernel whose input cannot live in shared memory as its bytes: the first error names the type.
 #include <breakeven/executor/shared_memory.hpp>
 

@@ -1,5 +1,6 @@
-// design.md's tables from the seeds, as compile-time checks: the guide's quick reference and
-// break-even sizes (seed 000), and Example 26.3's verdicts under the lecture's profile (seed 004).
+// The design's tables, as compile-time checks: the guide's quick reference and
+// break-even sizes (the Python multiprocessing guide), and Example 26.3's verdicts under the
+// profile of the lecture's crossover example.
 #include "../support/seed_kernels.hpp"
 
 #include <breakeven/break_even_table.hpp>
@@ -7,10 +8,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
+
 namespace be = breakeven;
 using be::executor_kind;
-using guide = be::profiles::guide;
-using lecture = be::profiles::lecture;
+using guide = be::profiles::python_guide;  // formerly profiles::guide
+using lecture = be::profiles::python_pool_4x5ms;  // formerly profiles::lecture
 
 TEST_CASE("guide quick reference: hash, analytics, pattern, numerical", "[conformance][guide]") {
   STATIC_REQUIRE(be::plan_for<seed::hash, guide>(1'000).kind == executor_kind::sequential);
@@ -87,3 +91,13 @@ TEST_CASE("a thread-unsafe kernel is never planned onto threads", "[conformance]
 // The same explanation checked at namespace scope, where g++ 12 once could not evaluate it.
 static_assert(be::explain(be::plan_for<seed::numerical, guide>(6)).contains("work 300 ms <= 3 x overhead 100 ms"));
 static_assert(!be::explain(be::plan_for<seed::numerical, guide>(6)).contains("=> thread_pool"));
+
+TEST_CASE("the Python profiles are named for what they are; the former names decide the same", "[conformance][names]") {
+  STATIC_REQUIRE(std::string_view(guide::value.name) == "python_guide");
+  STATIC_REQUIRE(std::string_view(lecture::value.name) == "python_pool_4x5ms");
+  CHECK(std::string(be::explain(be::plan_for<seed::hash, guide>(1'000)).view()).find("[python_guide] batch 1000") == 0);
+  for (const std::size_t n : {1u, 8u, 600u, 3'000u, 150'000u, 150'001u}) {
+    CHECK(be::plan_for<seed::hash, guide>(n).kind == be::plan_for<seed::hash, be::profiles::guide>(n).kind);
+    CHECK(be::plan_for<seed::pattern_1ms, lecture>(n).kind == be::plan_for<seed::pattern_1ms, be::profiles::lecture>(n).kind);
+  }
+}

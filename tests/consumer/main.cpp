@@ -1,6 +1,8 @@
-// Uses the installed library: a compile-time selection and a map.
+// Uses the installed library: a compile-time selection and a map. With an argument, the
+// default profile must be the one of that name (the profile the installation carries).
 #include <breakeven/breakeven.hpp>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 struct square {
   using input_type = int;
@@ -9,7 +11,13 @@ struct square {
   long operator()(const int& x) const { return static_cast<long>(x) * x; }
 };
 static_assert(std::is_same_v<breakeven::select_t<square, 100>, breakeven::sequential_executor>);
-int main() {
+int main(int argc, char** argv) {
+  const std::string_view profile = breakeven::default_profile::value.name;
+  if (argc > 1 && profile != argv[1]) {
+    std::fprintf(stderr, "consumer: the default profile is '%s', the installation's is '%s'\n",
+                 breakeven::default_profile::value.name, argv[1]);
+    return 1;
+  }
   std::vector<int> xs{1, 2, 3, 4};
   const auto ys = breakeven::map(square{}, xs);
   std::printf("%ld\n", ys[3]);

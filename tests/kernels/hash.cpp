@@ -121,3 +121,17 @@ TEST_CASE("the hashing kernels hash their buffer", "[kernels][sha256][blake2b]")
   CHECK(ex::sha256_hash::bytes_in(ex::buffer(1000)) == 1000);
   CHECK(ex::blake2b_hash::bytes_in(ex::buffer()) == 0);
 }
+
+TEST_CASE("OpenSSL's SHA-256 kernel agrees with the compile-time SHA-256 on every size", "[kernels][sha256][openssl]") {
+  // FIPS 180-4's two-block example through the kernel (OpenSSL's EVP_Digest)...
+  const std::string_view two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  CHECK(ex::to_hex(ex::sha256_hash{}(ex::buffer(two_blocks.begin(), two_blocks.end()))) ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // ...and buffers on both sides of every block boundary, against sha256.hpp's constexpr code.
+  for (std::size_t n = 0; n < 200; ++n) {
+    ex::buffer b(n);
+    for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 7 + n);
+    INFO("n = " << n);
+    CHECK(ex::sha256_hash{}(b) == ex::sha256::hash(std::span<const std::uint8_t>(b)));
+  }
+}

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 namespace ex = breakeven::examples;
@@ -94,4 +96,25 @@ TEST_CASE("generated token sets get the verdicts they were made for", "[kernels]
   // Every verdict occurs, valid the most often.
   for (std::size_t n : by_status) CHECK(n > 0);
   CHECK(by_status[0] > 250);
+}
+
+TEST_CASE("tokens signed by libjwt's own encoder validate; a tampered one does not", "[kernels][jwt][libjwt]") {
+  // The validator reads tokens written by another implementation (libjwt's jwt_encode_str,
+  // which orders and spaces its JSON its own way), under a known key.
+  jwt_t* raw = nullptr;
+  REQUIRE(jwt_new(&raw) == 0);
+  const std::unique_ptr<jwt_t, void (*)(jwt_t*)> j(raw, &jwt_free);
+  const std::string secret(ex::jwt_demo_secret);
+  REQUIRE(jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                      static_cast<int>(secret.size())) == 0);
+  REQUIRE(jwt_add_grant(j.get(), "sub", "user-9") == 0);
+  REQUIRE(jwt_add_grant_int(j.get(), "exp", now + 60) == 0);
+  const std::unique_ptr<char, void (*)(void*)> encoded(jwt_encode_str(j.get()), &std::free);
+  REQUIRE(encoded);
+  const std::string token(encoded.get());
+  CHECK(validator(token) == jwt_status::valid);
+  CHECK(ex::jwt_validate(ex::jwt_demo_secret, now + 60)(token) == jwt_status::expired);
+  std::string tampered = token;
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  CHECK(validator(tampered) == jwt_status::bad_signature);
 }

@@ -1,4 +1,4 @@
-// Kernels annotated with the seeds' costs (seed 000's OPERATION_COSTS), doing no work:
+// Kernels annotated with the costs of the Python multiprocessing guide (its OPERATION_COSTS), doing no work:
 // the decision tests need their traits only.
 #pragma once
 #include <breakeven/concepts.hpp>

@@ -1,4 +1,4 @@
-// crossover.hpp - the crossover profiler (seed 004, Example 26.3, in C++): a kernel of a
+// crossover.hpp - the crossover profiler (the lecture's crossover example, Example 26.3, in C++): a kernel of a
 // chosen duration per item, swept over durations x batch sizes, timed sequentially and on
 // every executor available; the measured fastest beside the plan decide() makes with the
 // calibrated profile. Shared by breakeven-crossover (tools/) and bench/crossover.cpp.
@@ -31,7 +31,7 @@ namespace breakeven::crossover {
 
 namespace cal = breakeven::calibration;
 
-/// The simulated work: `iterations` steps of a dependent chain (seed 004's simulateWork).
+/// The simulated work: `iterations` steps of a dependent chain (the lecture's simulateWork).
 inline std::uint64_t simulate_work(std::uint64_t iterations) noexcept {
   return cal::detail::spin_work(iterations) | 1;
 }

@@ -1,7 +1,7 @@
 // breakeven/executor/process_pool.hpp - the process pool executor: kernels run in worker
 // processes; inputs and outputs cross as frames through shared-memory rings.
 //
-// The seeds' Pool and ProcessPoolExecutor in one: submit -> std::future, map with a chunk
+// Python's Pool and ProcessPoolExecutor in one: submit -> std::future, map with a chunk
 // size (derived from the plan unless given), map_async, imap (lazy, ordered), imap_unordered
 // and as_completed (completion order), a per-worker initializer, max tasks per child, a task
 // timeout, and RAII shutdown. Every submitted task ends in exactly one value or one error:

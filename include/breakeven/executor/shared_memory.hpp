@@ -1,7 +1,7 @@
 // breakeven/executor/shared_memory.hpp - the shared-memory executor: the process pool's
 // workers, with the items of a call in a shared segment instead of in the frames.
 //
-// Seed 002 (slides 2, 3, 8) and seed 001 step 2: when a task's payload is large, moving it
+// The lecture's slides 2, 3 and 8, and the decision tree's step 2: when a task's payload is large, moving it
 // through a pipe costs more than the work. Here only parameterization crosses the process
 // boundary - offsets, lengths and counts - while inputs and outputs live in one anonymous
 // memfd segment that the caller and every worker map (shm/arena.hpp). Inputs that already

@@ -203,9 +203,9 @@ struct alignas(cache_line) worker_slot {
 
 // The CPU mask of `tid`, narrowed to `home` less `cpu`.
 inline bool narrow_away_from(pid_t tid, const cpu_set_t& home, int cpu) noexcept {
-  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &home)) return false;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(static_cast<std::size_t>(cpu), &home)) return false;
   cpu_set_t mask = home;
-  CPU_CLR(cpu, &mask);
+  CPU_CLR(static_cast<std::size_t>(cpu), &mask);
   return ::sched_setaffinity(tid, sizeof mask, &mask) == 0;
 }
 

@@ -1,4 +1,4 @@
-// breakeven/ipc/channel.hpp - typed channels between processes: the seeds' Pipe (a duplex
+// breakeven/ipc/channel.hpp - typed channels between processes: Python's Pipe (a duplex
 // connection between two ends) and Queue (many producers and consumers, bounded).
 //
 // A channel<Send, Recv> is one end of a Unix stream socket that carries framed values
@@ -127,14 +127,14 @@ class channel {
   frame_decoder decoder_{frame_types({frame_type::message})};
 };
 
-/// A connected pair of channel ends (the seeds' Pipe()): values sent on one arrive at the other.
+/// A connected pair of channel ends (Python's Pipe()): values sent on one arrive at the other.
 template <class A, class B = A>
 std::pair<channel<A, B>, channel<B, A>> make_pipe() {
   auto [x, y] = socket_pair(SOCK_STREAM);
   return {channel<A, B>(std::move(x)), channel<B, A>(std::move(y))};
 }
 
-/// A bounded many-producer many-consumer queue of `T` between processes (the seeds' Queue).
+/// A bounded many-producer many-consumer queue of `T` between processes (Python's Queue).
 /// Each value travels as one record of at most max_value_bytes; put blocks while the queue
 /// holds as many bytes as its socket buffer (back-pressure).
 template <class T>

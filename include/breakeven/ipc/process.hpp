@@ -1,4 +1,4 @@
-// breakeven/ipc/process.hpp - one child process running a function (the seeds' Process):
+// breakeven/ipc/process.hpp - one child process running a function (Python's Process):
 // started with a start method, joined for its exit status, never left a zombie.
 //
 //   void produce(breakeven::ipc::queue<int> q, int n) { for (int i = 0; i < n; ++i) q.put(i); }

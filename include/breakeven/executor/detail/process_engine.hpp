@@ -43,7 +43,7 @@
 
 namespace breakeven {
 
-/// A function run once in every worker before its first task (the seeds' `initializer`,
+/// A function run once in every worker before its first task (Python's `initializer`,
 /// `initargs`): make one with make_initializer<&fn>(args...).
 struct worker_initializer {
   std::uint64_t hash = 0;

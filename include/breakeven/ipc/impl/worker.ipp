@@ -219,7 +219,7 @@ BREAKEVEN_DECL int worker_main(reader& args) {
   if (cfg.cpu >= 0 && cfg.cpu < CPU_SETSIZE) {
     cpu_set_t one;
     CPU_ZERO(&one);
-    CPU_SET(cfg.cpu, &one);
+    CPU_SET(static_cast<std::size_t>(cfg.cpu), &one);
     (void)::sched_setaffinity(0, sizeof one, &one);  // best effort: a refusal only costs placement
   }
   duplex_mapping map = duplex_mapping::attach(memfd, cfg.ring_capacity);

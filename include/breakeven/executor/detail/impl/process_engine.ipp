@@ -191,10 +191,10 @@ BREAKEVEN_DECL std::vector<int> process_engine::pinning_cpus(unsigned workers) {
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return {};
   std::vector<int> cpus;
   for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    if (CPU_ISSET(static_cast<std::size_t>(c), &allowed)) cpus.push_back(c);
   if (cpus.empty() || workers < cpus.size()) return {};
   static std::atomic<unsigned> next{0};
-  std::rotate(cpus.begin(), cpus.begin() + next.fetch_add(workers) % cpus.size(), cpus.end());
+  std::rotate(cpus.begin(), cpus.begin() + static_cast<std::ptrdiff_t>(next.fetch_add(workers) % cpus.size()), cpus.end());
   return cpus;
 }
 

@@ -1,0 +1,14 @@
+#!/bin/sh
+# check.sh CXX SOURCE_DIR - builds instantiate.cpp as a user's strict build would: every public
+# header (a generated breakeven_all_headers.hpp, so a new header is covered without a list to
+# keep), the API on every pool, under -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+# -Wsign-conversion -Werror; then runs it. A warning inside a header fails this test, with it.
+set -eu
+cxx=$1; src=$2
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+{ (cd "$src/concepts" && find breakeven -name '*.hpp'); (cd "$src/include" && find breakeven -name '*.hpp'); } |
+  grep -v '^breakeven/impl/src.hpp$' | sort | sed 's|.*|#include <&>|' >"$work/breakeven_all_headers.hpp"
+"$cxx" -std=c++20 -O1 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Werror \
+  -I"$src/concepts" -I"$src/include" -I"$work" "$src/tests/warnings/instantiate.cpp" -o "$work/instantiate" -pthread -lrt
+echo "$(grep -c include "$work/breakeven_all_headers.hpp") public headers: no warning under -Werror ($cxx)"
+"$work/instantiate"
