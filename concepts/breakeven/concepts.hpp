@@ -6,5 +6,6 @@
 #include <breakeven/executor.hpp>
 #include <breakeven/operation.hpp>
 #include <breakeven/row_view.hpp>
+#include <breakeven/sink.hpp>
 #include <breakeven/traits.hpp>
 #include <breakeven/transport.hpp>
