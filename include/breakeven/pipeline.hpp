@@ -209,28 +209,30 @@ struct map_into_fn {
         const auto forever = std::chrono::hours(1);
         sink_profile terms = o.sink_terms.value_or(sink_profile{});
         if (!o.sink_terms && o.batch.forced == 0) {
-          // A commit of 1 row (twice: the first may pay for warming up), then one of N rows.
+          // A commit of 1 row (twice: the first may pay for warming up), then one of N rows,
+          // N growing eightfold until the rows' cost shows above the commit's noise (the
+          // N-row commit takes half as long again as the 1-row one) or the rows run out.
           double one = 1e300, many = 0, bytes = terms.row_bytes;
           std::size_t n_rows = 0;
           bool clean = true;
-          for (int k = 0; k < 2 && clean; ++k) {
-            if (!q.pop_batch(got, 1, ~std::size_t{0}, forever)) { clean = false; break; }
+          const auto timed_commit = [&] {
             bytes = bytes_of();
             const auto before = c.counts();
             const auto t0 = std::chrono::steady_clock::now();
             commit();
             const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
             clean = c.counts().batches == before.batches + 1 && c.counts().retries == before.retries;
-            one = std::min(one, ns);
+            return ns;
+          };
+          for (int k = 0; k < 2 && clean; ++k) {
+            if (!q.pop_batch(got, 1, ~std::size_t{0}, forever)) { clean = false; break; }
+            one = std::min(one, timed_commit());
           }
-          if (clean && q.pop_batch(got, std::max<std::size_t>(2, o.calibration_rows), ~std::size_t{0}, forever)) {
+          for (std::size_t want = std::max<std::size_t>(2, o.calibration_rows); clean; want *= 8) {
+            if (!q.pop_batch(got, want, ~std::size_t{0}, forever)) break;
             n_rows = got.size();
-            bytes = bytes_of();
-            const auto before = c.counts();
-            const auto t0 = std::chrono::steady_clock::now();
-            commit();
-            many = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-            clean = c.counts().batches == before.batches + 1 && c.counts().retries == before.retries;
+            many = timed_commit();
+            if (many >= 1.5 * one || n_rows < want || want >= 8192) break;
           }
           if (clean && n_rows >= 2) terms = sink_terms_from_timings(one, many, n_rows, bytes);
           else terms.row_bytes = bytes;

@@ -30,7 +30,9 @@ class sqlite_sink {
     std::vector<std::string> columns;  ///< its columns, one per column of a row
     std::string create;                ///< run once at open (e.g. CREATE TABLE IF NOT EXISTS ...)
     std::vector<std::string> key;      ///< upsert key columns (empty: plain INSERT)
-    std::string synchronous = "NORMAL";///< PRAGMA synchronous (WAL + NORMAL survives a killed program)
+    /// PRAGMA synchronous: FULL (the default) syncs the WAL at each commit, so a committed
+    /// batch survives a power loss; NORMAL survives a killed program but not a crash of the OS.
+    std::string synchronous = "FULL";
     int busy_timeout_ms = 5000;
     /// Binds one row to the statement (default: the row's columns, breakeven/sinks/columns.hpp).
     std::function<void(sqlite3_stmt*, const T&)> bind;
