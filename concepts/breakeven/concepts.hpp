@@ -8,5 +8,6 @@
 #include <breakeven/kernel.hpp>
 #include <breakeven/operation.hpp>
 #include <breakeven/row_view.hpp>
+#include <breakeven/sink.hpp>
 #include <breakeven/traits.hpp>
 #include <breakeven/transport.hpp>

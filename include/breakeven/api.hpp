@@ -197,6 +197,9 @@ struct map_fn {
   auto operator()(const Op& op, R&& items, const call_options& o = {}) const {
     static_assert(check_operation<Op>());
     static_assert(detail::check_items<Op, R>());
+    static_assert(!kernel_traits<Op>::shared_sink,
+                  "breakeven::map: the kernel's 'shared_sink' trait is true: its results go to one batched writer, "
+                  "call breakeven::map_into(kernel, items, sink) (<breakeven/pipeline.hpp>)");
     static_assert(!std::is_void_v<output_t<Op>>,
                   "breakeven::map requires a kernel with an output_type; use breakeven::for_each");
     static_assert(std::is_default_constructible_v<output_t<Op>>,

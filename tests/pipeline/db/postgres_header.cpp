@@ -1,0 +1,1 @@
+#include <breakeven/sinks/postgres.hpp>
