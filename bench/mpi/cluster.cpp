@@ -1,0 +1,110 @@
+// bench_mpi - the cluster executor under mpirun -np 3 (rank 0 coordinates, 2 ranks work):
+//   mpi_rt_us               warm round trip of a 16-byte task to another rank (median)
+//   mpi_rt_raw_us           a raw MPI ping-pong of the same request bytes, same run
+//   mpi_rt_vs_raw           their ratio (target <= 1.5)
+//   mpi_speedup_heavy       16 items of 20 ms CPU: sequential on rank 0 / on the 2 worker ranks
+//                           (the coordinator blocks in back-off sleeps; target >= 1.7)
+//   mpi_decision_agreement  costs x batch sizes: the share of points where the plan's choice
+//                           between local (this rank's decision) and cluster is the measured
+//                           faster or within 10% of it (target >= 90%)
+// scripts/bench runs it: mpirun --oversubscribe -np 3 bench_mpi
+#include <breakeven/mpi.hpp>
+#include <breakeven/mpi/measure.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+namespace be = breakeven;
+namespace mpi = breakeven::mpi;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Burns `ns` of CPU per item; the kernel object carries the duration.
+struct burn {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::milliseconds{1};
+  std::int64_t ns = 1'000'000;
+  int operator()(const int& x) const {
+    const auto end = clock_type::now() + std::chrono::nanoseconds(ns);
+    unsigned v = static_cast<unsigned>(x);
+    while (clock_type::now() < end)
+      for (int i = 0; i < 64; ++i) v = v * 1664525u + 1013904223u;
+    return static_cast<int>(v & 1u) + x;
+  }
+};
+
+template <class F>
+double best_of(int reps, F&& f) {
+  double best = 1e300;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = clock_type::now();
+    f();
+    best = std::min(best, std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+  }
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mpi::session job(argc, argv);
+  if (job.size() != 3) {
+    if (job.coordinator()) std::fprintf(stderr, "bench_mpi: run it under mpirun -np 3\n");
+    return job.coordinator() ? 2 : 0;
+  }
+  // The raw ping-pong of a task message's bytes (16-byte item: header, name, count, item).
+  const std::size_t request_bytes = mpi::detail::task_header_bytes + 8 + 8 + 4 + 16;
+  const auto raw = mpi::ping_pong(job, request_bytes, 2000, 200);
+  be::network_profile net = mpi::measure_links(job);
+  if (!job.coordinator()) return job.serve();
+
+  mpi::cluster probe(job, net);
+  const double rt = mpi::task_round_trip_ns(probe, 2000);
+  net.task_ns = mpi::task_throughput_ns(probe);
+  mpi::cluster ex(job, net);
+  std::printf("mpi_rt_us: %.2f us\n", rt / 1e3);
+  std::printf("mpi_rt_raw_us: %.2f us\n", raw.round_trip_ns / 1e3);
+  std::printf("mpi_rt_vs_raw: %.2f x\n", rt / raw.round_trip_ns);
+  std::printf("mpi_latency_us: %.2f us\n", net.latency_ns / 1e3);
+  std::printf("mpi_bandwidth_gbs: %.2f GB/s\n", net.bandwidth_bytes_per_s() / 1e9);
+  std::printf("mpi_task_us: %.2f us\n", net.task_ns / 1e3);
+
+  {
+    const burn heavy{20'000'000};
+    std::vector<int> items(16);
+    for (int i = 0; i < 16; ++i) items[static_cast<std::size_t>(i)] = i;
+    const double seq = best_of(2, [&] {
+      for (int x : items) (void)heavy(x);
+    });
+    const double par = best_of(2, [&] { (void)ex.map(heavy, items); });
+    std::printf("mpi_speedup_heavy: %.2f x\n", seq / par);
+  }
+
+  {
+    int points = 0, agree = 0;
+    for (std::int64_t cost : {2'000, 20'000, 200'000, 2'000'000, 20'000'000}) {
+      for (std::size_t n : {2, 8, 32, 128, 512}) {
+        if (static_cast<double>(cost) * static_cast<double>(n) > 300e6) continue;  // keep the run short
+        const burn op{cost};
+        be::kernel_desc k = be::describe<burn>();
+        k.cost_ns = static_cast<double>(cost);
+        const be::cluster_plan c = be::decide_cluster(k, n, be::default_profile::value, ex.network());
+        std::vector<int> items(n, 1);
+        const double local = best_of(3, [&] { (void)ex.map_here(op, items); });
+        const double cluster = best_of(3, [&] { (void)ex.map(op, items, c.chunk); });
+        const bool ok = c.use_cluster() ? cluster <= 1.1 * local : local <= 1.1 * cluster;
+        ++points;
+        agree += ok ? 1 : 0;
+        std::fprintf(stderr, "  cost %8.3f ms x %4zu: plan %-13s local %9.3f ms, cluster %9.3f ms%s\n", cost / 1e6, n,
+                     c.use_cluster() ? "cluster" : "local", local / 1e6, cluster / 1e6, ok ? "" : "  (disagrees)");
+      }
+    }
+    std::printf("mpi_decision_agreement: %.0f %% (%d of %d points)\n", 100.0 * agree / points, agree, points);
+  }
+  return 0;
+}

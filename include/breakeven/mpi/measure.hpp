@@ -1,0 +1,111 @@
+// breakeven/mpi/measure.hpp - measuring the network terms of an MPI job: a raw ping-pong
+// between rank 0 and rank 1 over message sizes (latency, bandwidth), and the coordinator's
+// own cost per task through the cluster executor. breakeven-mpi-calibrate writes the result
+// to a profile file; the benchmarks compare the executor against the raw ping-pong.
+#pragma once
+
+#include <breakeven/cluster_policy.hpp>
+#include <breakeven/mpi/cluster.hpp>
+#include <breakeven/mpi/session.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace breakeven::mpi {
+
+/// One message size's ping-pong: the median round trip.
+struct ping_pong_result {
+  std::size_t bytes = 0;
+  double round_trip_ns = 0;
+};
+
+/// A ping-pong of `bytes` each way between rank 0 and rank 1, `reps` times after `warm`
+/// untimed ones; every rank of the job must call it (ranks past 1 only wait at the
+/// barrier). Call before serve() and before the cluster executor exists. Rank 0 gets the
+/// median round trip; the others get 0.
+inline ping_pong_result ping_pong(session& s, std::size_t bytes, int reps, int warm = 20) {
+  ping_pong_result out{bytes, 0};
+  MPI_Comm comm = s.comm();
+  detail::check(MPI_Barrier(comm), "MPI_Barrier");
+  if (s.rank() > 1) return out;
+  std::vector<std::byte> buf(std::max<std::size_t>(bytes, 1));
+  std::vector<double> times;
+  times.reserve(static_cast<std::size_t>(reps));
+  const int peer = s.rank() == 0 ? 1 : 0;
+  for (int i = 0; i < warm + reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (s.rank() == 0) {
+      detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
+      detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    } else {
+      detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+      detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    if (i >= warm) times.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+  }
+  if (s.rank() != 0) return out;
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+  out.round_trip_ns = times[times.size() / 2];
+  return out;
+}
+
+/// The raw terms from ping-pongs over sizes 16 B to 4 MiB: latency (half the 16-byte round
+/// trip) and ns/byte (from the largest sizes, latency removed). Every rank calls it; rank 0
+/// gets the figures. `sizes` receives each size's result.
+inline network_profile measure_links(session& s, std::vector<ping_pong_result>* sizes = nullptr) {
+  network_profile n = s.network();
+  n.name = "measured";
+  std::vector<ping_pong_result> all;
+  for (std::size_t b = 16; b <= (std::size_t{4} << 20); b *= 4) all.push_back(ping_pong(s, b, b >= (1u << 20) ? 20 : 200));
+  if (s.rank() != 0) return n;
+  n.latency_ns = all.front().round_trip_ns / 2;
+  // ns/byte: the slope between the two largest sizes (one way).
+  const auto& a = all[all.size() - 2];
+  const auto& b = all.back();
+  n.ns_per_byte = std::max(0.0, (b.round_trip_ns - a.round_trip_ns) / 2 / static_cast<double>(b.bytes - a.bytes));
+  if (sizes != nullptr) *sizes = all;
+  return n;
+}
+
+namespace detail {
+/// A 16-byte task: returns its input. Its cost is negligible, so what is timed is the trip.
+struct echo16 {
+  using input_type = std::array<std::uint64_t, 2>;
+  using output_type = std::array<std::uint64_t, 2>;
+  static constexpr auto cost = std::chrono::nanoseconds{10};
+  output_type operator()(const input_type& x) const { return x; }
+};
+}  // namespace detail
+
+/// The warm round trip of one 16-byte task through `ex` (median of `reps`), in ns.
+inline double task_round_trip_ns(cluster& ex, int reps = 400) {
+  std::vector<double> t;
+  t.reserve(static_cast<std::size_t>(reps));
+  for (int i = 0; i < reps + 50; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)ex.submit(detail::echo16{}, {std::uint64_t(i), 1}).get();
+    const auto t1 = std::chrono::steady_clock::now();
+    if (i >= 50) t.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+  return t[t.size() / 2];
+}
+
+/// The coordinator's cost per task when tasks stream (one item each, all ranks busy): the
+/// `task_ns` term, in ns.
+inline double task_throughput_ns(cluster& ex, std::size_t tasks = 4000) {
+  std::vector<detail::echo16::input_type> in(tasks, detail::echo16::input_type{1, 2});
+  (void)ex.map(detail::echo16{}, std::vector<detail::echo16::input_type>(200, {1, 2}), 1);  // warm
+  const auto t0 = std::chrono::steady_clock::now();
+  (void)ex.map(detail::echo16{}, in, 1);
+  const auto t1 = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(tasks);
+}
+
+}  // namespace breakeven::mpi
