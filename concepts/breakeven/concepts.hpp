@@ -5,6 +5,7 @@
 
 #include <breakeven/executor.hpp>
 #include <breakeven/operation.hpp>
+#include <breakeven/type_name.hpp>
 #include <breakeven/row_view.hpp>
 #include <breakeven/traits.hpp>
 #include <breakeven/transport.hpp>

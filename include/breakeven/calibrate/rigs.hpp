@@ -6,6 +6,7 @@
 #pragma once
 
 #include <breakeven/calibrate/sampling.hpp>
+#include <breakeven/detail/sys.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -20,30 +21,25 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace breakeven::calibration {
 namespace detail {
 
+using breakeven::detail::cpu_relax;
+using breakeven::detail::futex_scope;
+using breakeven::detail::throw_errno;
+
+// The rigs' threads share one process: private futexes, as std::atomic::wait uses.
 inline void futex_wait(std::atomic<std::uint32_t>& a, std::uint32_t expected) noexcept {
-  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&a), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+  breakeven::detail::futex_wait(&a, expected, -1, futex_scope::process_private);
 }
 inline void futex_wake(std::atomic<std::uint32_t>& a, int count) noexcept {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&a), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
-}
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
+  breakeven::detail::futex_wake(&a, count, futex_scope::process_private);
 }
 
 /// Spins until `ready()`; after ~50 us of spinning it yields between checks, so a waiter
@@ -56,8 +52,6 @@ inline void spin_until(Ready ready) noexcept {
     else sched_yield();
   }
 }
-
-[[noreturn]] inline void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
 }  // namespace detail
 
@@ -175,7 +169,7 @@ class process_rig {
       for (int fd : fds_) {  // each worker says it is running
         char c;
         if (!move_all(fd, &c, 1, false, false))
-          throw std::runtime_error("breakeven calibration: a worker process did not start");
+          throw std::runtime_error("calibration: a worker process did not start");
       }
     } catch (...) {
       shutdown();
@@ -206,7 +200,7 @@ class process_rig {
   /// results with map_receive (send to every worker first, then collect: they run at once).
   /// At most max_map_items a call: the request and its results fit the sockets' buffers.
   void map_send(unsigned w, const std::uint64_t* in, std::size_t n) {
-    if (n > max_map_items) throw std::length_error("breakeven calibration: map_send of more than 8192 items");
+    if (n > max_map_items) throw std::length_error("calibration: map_send of more than 8192 items");
     header h{op_map, n * sizeof(std::uint64_t)};
     send_all(fds_[w], &h, sizeof h);
     send_all(fds_[w], in, h.bytes);
@@ -256,11 +250,11 @@ class process_rig {
   }
   void send_all(int fd, const void* p, std::size_t n) const {
     if (!move_all(fd, const_cast<char*>(static_cast<const char*>(p)), n, true, mode_ == idle::spin))
-      detail::throw_errno("breakeven calibration: send to a worker process");
+      detail::throw_errno("calibration: send to a worker process");
   }
   void recv_all(int fd, void* p, std::size_t n) const {
     if (!move_all(fd, static_cast<char*>(p), n, false, mode_ == idle::spin))
-      throw std::runtime_error("breakeven calibration: a worker process stopped answering");
+      throw std::runtime_error("calibration: a worker process stopped answering");
   }
 
   // The worker: only recv, send, close and _exit after fork (async-signal-safe), so forking
@@ -296,13 +290,13 @@ class process_rig {
   void spawn() {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-      detail::throw_errno("breakeven calibration: socketpair");
+      detail::throw_errno("calibration: socketpair");
     const pid_t pid = ::fork();
     if (pid < 0) {
       const int e = errno;
       ::close(sv[0]);
       ::close(sv[1]);
-      throw std::system_error(e, std::generic_category(), "breakeven calibration: fork");
+      throw std::system_error(e, std::generic_category(), "calibration: fork");
     }
     if (pid == 0) {
       ::close(sv[0]);
@@ -340,17 +334,17 @@ class shm_segment {
     const std::string name = "/breakeven-calibrate-" + std::to_string(::getpid()) + "-" +
                              std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
     const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) detail::throw_errno("breakeven calibration: shm_open");
+    if (fd < 0) detail::throw_errno("calibration: shm_open");
     ::shm_unlink(name.c_str());
     if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
       const int e = errno;
       ::close(fd);
-      throw std::system_error(e, std::generic_category(), "breakeven calibration: ftruncate");
+      throw std::system_error(e, std::generic_category(), "calibration: ftruncate");
     }
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     const int e = errno;
     ::close(fd);
-    if (p == MAP_FAILED) throw std::system_error(e, std::generic_category(), "breakeven calibration: mmap");
+    if (p == MAP_FAILED) throw std::system_error(e, std::generic_category(), "calibration: mmap");
     data_ = static_cast<char*>(p);
   }
   shm_segment(const shm_segment&) = delete;
