@@ -7,6 +7,7 @@
 #include <breakeven/executor.hpp>
 #include <breakeven/kernel.hpp>
 #include <breakeven/operation.hpp>
+#include <breakeven/type_name.hpp>
 #include <breakeven/row_view.hpp>
 #include <breakeven/sink.hpp>
 #include <breakeven/traits.hpp>

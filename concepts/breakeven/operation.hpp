@@ -3,6 +3,7 @@
 #pragma once
 
 #include <breakeven/traits.hpp>
+#include <breakeven/type_name.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -90,21 +91,6 @@ template <class Op>
 consteval bool bytes_well_typed() {
   if constexpr (!has_types<Op>) return true;
   else return bytes_form<Op, input_t<Op>, true>() >= 0 && bytes_form<Op, output_t<Op>, false>() >= 0;
-}
-
-template <class Op>
-consteval std::string_view type_name() {
-  std::string_view p = __PRETTY_FUNCTION__;
-#if defined(__clang__)
-  constexpr std::string_view key = "Op = ";
-  const auto b = p.find(key) + key.size();
-  return p.substr(b, p.rfind(']') - b);
-#else
-  constexpr std::string_view key = "with Op = ";
-  const auto b = p.find(key) + key.size();
-  const auto e = p.find_first_of(";]", b);
-  return p.substr(b, e - b);
-#endif
 }
 
 }  // namespace detail

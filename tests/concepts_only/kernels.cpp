@@ -92,6 +92,18 @@ static_assert(breakeven::operation<decltype(twice)>);
 static_assert(breakeven::kernel_traits<decltype(twice)>::name == "twice");
 static_assert(twice(21) == 42);
 
+// The one type-name helper (the kernel names above and the IPC registry's names use it).
+namespace names {
+template <class T>
+struct box {};
+inline int twice(int x) { return 2 * x; }
+}  // namespace names
+static_assert(breakeven::detail::type_name<int>() == "int");
+static_assert(breakeven::detail::type_name<names::box<sha256_kernel>>() == "names::box<sha256_kernel>");
+static_assert(breakeven::detail::type_name<std::pair<int, names::box<int>>>() == "std::pair<int, names::box<int> >" ||
+              breakeven::detail::type_name<std::pair<int, names::box<int>>>() == "std::pair<int, names::box<int>>");
+static_assert(breakeven::detail::value_name<&names::twice>().ends_with("names::twice"));
+
 int main() {
   return breakeven::kernel_traits<sha256_kernel>::input_bytes(std::string(100, 'x')) == 100 ? 0 : 1;
 }

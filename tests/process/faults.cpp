@@ -196,7 +196,7 @@ TEST_CASE("a task naming a kernel the worker's program lacks fails with the kern
     }
     be::ipc::finish_frame(t->request, at);
     t->kernel_name = "made::up";
-    pool.engine()->submit(std::move(t));
+    be::detail::process_pool_access::submit(pool, std::move(t));
     CHECK_THROWS_WITH(f.get(), Catch::Contains("kernel 'made::up'") && Catch::Contains("no kernel with this name"));
     CHECK(pool.submit(ptest::affine{}, 4).get() == 9);  // the worker is fine
   }

@@ -257,6 +257,16 @@ class completed {
   std::variant<T, std::exception_ptr> v_;
 };
 
+namespace detail {
+// What the library's own executors built on a process pool (shared memory) use of it: the
+// engine's task queue and its options. Not part of the public API (tests of the task
+// protocol use it too).
+struct process_pool_access {
+  static void submit(process_pool& p, task_ptr t, std::chrono::nanoseconds eager = {});
+  static const process_pool_options& options(const process_pool& p) noexcept;
+};
+}  // namespace detail
+
 /// The executor that runs kernels in worker processes.
 class process_pool {
  public:
@@ -443,10 +453,9 @@ class process_pool {
     engine_->shutdown();
   }
 
-  /// The engine (for the range types).
-  const std::shared_ptr<detail::process_engine>& engine() const noexcept { return engine_; }
-
  private:
+  friend struct detail::process_pool_access;
+
   // Submits the chunks of [first, first + n); `store` receives each chunk's values.
   template <class Op, class It, class Store>
   bool launch(const Op& op, It first, std::size_t n, std::size_t chunk, const std::shared_ptr<detail::batch_state>& b,
@@ -524,6 +533,15 @@ class process_pool {
 
   std::shared_ptr<detail::process_engine> engine_;
 };
+
+namespace detail {
+inline void process_pool_access::submit(process_pool& p, task_ptr t, std::chrono::nanoseconds eager) {
+  p.engine_->submit(std::move(t), eager);
+}
+inline const process_pool_options& process_pool_access::options(const process_pool& p) noexcept {
+  return p.engine_->options();
+}
+}  // namespace detail
 
 }  // namespace breakeven
 

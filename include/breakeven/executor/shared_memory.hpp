@@ -344,7 +344,8 @@ class shared_memory_pool {
       auto t = std::make_unique<detail::shm_submit_task<Out>>(std::move(b), out_at);
       f = t->promise.get_future();
       request(*t, op, 1, at, std::span(&row, 1));
-      pool_.engine()->submit(std::move(t), detail::eager_window<Op>(1, pool_.engine()->options().spin));
+      detail::process_pool_access::submit(pool_, std::move(t),
+                                           detail::eager_window<Op>(1, detail::process_pool_access::options(pool_).spin));
     }
     return f;
   }
@@ -549,7 +550,7 @@ class shared_memory_pool {
       request(*t, op, k, at, std::span(rows).subspan(rows.empty() ? 0 : b, rows.empty() ? 0 : k));
       call->started();
       try {
-        pool_.engine()->submit(std::move(t));
+        detail::process_pool_access::submit(pool_, std::move(t));
       } catch (...) {
         call->ended(c, {{b, k, std::current_exception()}});
         throw;

@@ -6,6 +6,8 @@
 // before they sleep, as OpenMP runtimes do.
 #pragma once
 
+#include <breakeven/detail/sys.hpp>
+
 #include <chrono>
 #include <future>
 
@@ -15,15 +17,6 @@ namespace breakeven {
 inline constexpr std::chrono::nanoseconds default_spin_budget{100'000};
 
 namespace detail {
-
-/// One polite poll: tells the core this is a spin loop (saves power, yields to a hyperthread).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 /// A spin budget being used up: `poll()` pauses once and says whether the budget is spent.
 /// The clock is read every 64 polls only, so a poll costs about one pause instruction.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <breakeven/detail/decl.hpp>
+#include <breakeven/detail/sys.hpp>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -28,8 +29,8 @@
 
 namespace breakeven::ipc {
 
-/// Throws std::system_error for `err` with the failed call named.
-[[noreturn]] BREAKEVEN_DECL void throw_errno(const char* what, int err = errno);
+/// Throws std::system_error for `err` with the failed call named (detail/sys.hpp).
+using breakeven::detail::throw_errno;
 
 namespace detail {
 

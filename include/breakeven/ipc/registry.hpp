@@ -42,16 +42,7 @@ consteval std::string_view type_name_of() {
 /// The compiler's spelling of the constant `V` (for a function: its qualified name).
 template <auto V>
 consteval std::string_view value_name_of() {
-  std::string_view p = __PRETTY_FUNCTION__;
-#if defined(__clang__)
-  constexpr std::string_view key = "V = ";
-  const auto b = p.find(key) + key.size();
-  return p.substr(b, p.rfind(']') - b);
-#else
-  constexpr std::string_view key = "with auto V = ";
-  const auto b = p.find(key) + key.size();
-  return p.substr(b, p.find_first_of(";]", b) - b);
-#endif
+  return breakeven::detail::value_name<V>();
 }
 
 /// Runs one chunk of a kernel in a worker: reads the kernel object and items, writes the

@@ -9,72 +9,27 @@
 // Positions are 32-bit counters that wrap; the capacity is a power of two <= 2^30.
 #pragma once
 
+#include <breakeven/detail/sys.hpp>
 #include <breakeven/ipc/posix.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <span>
 
-#include <sched.h>
-
-#include <linux/futex.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 namespace breakeven::ipc {
 
-/// Every (mask + 1)-th spin step yields the CPU (BREAKEVEN_SPIN_YIELD_MASK overrides).
-inline unsigned spin_yield_mask() noexcept {
-  static const unsigned mask = [] {
-    const char* v = std::getenv("BREAKEVEN_SPIN_YIELD_MASK");
-    return v != nullptr ? static_cast<unsigned>(std::strtoul(v, nullptr, 10)) : 7u;
-  }();
-  return mask;
-}
-
-/// Spins one pause instruction (cheaper for a sibling hyperthread than a tight load loop).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-/// One step of a bounded spin: mostly a pause, and every few steps a sched_yield, so that
-/// a thread woken on this CPU (say, the caller a result was just handed to) runs at once
-/// instead of waiting for the spinner's time slice to end. On a machine with few cores
-/// that is the difference between a 2 us and a 60 us round trip.
-inline void spin_step(unsigned& n) noexcept {
-  if ((++n & spin_yield_mask()) == 0) ::sched_yield();
-  else cpu_relax();
-}
-
-/// Sleeps while `*word == expected`, for at most `timeout_ns` (negative: no limit). The
-/// word may live in memory shared between processes.
-inline void futex_wait(const std::atomic<std::uint32_t>* word, std::uint32_t expected, long long timeout_ns) noexcept {
-  timespec ts{};
-  timespec* tp = nullptr;
-  if (timeout_ns >= 0) {
-    ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
-    tp = &ts;
-  }
-  ::syscall(SYS_futex, const_cast<std::atomic<std::uint32_t>*>(word), FUTEX_WAIT, expected, tp, nullptr, 0);
-}
-
-/// Wakes every sleeper on `word`.
-inline void futex_wake(const std::atomic<std::uint32_t>* word) noexcept {
-  ::syscall(SYS_futex, const_cast<std::atomic<std::uint32_t>*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
-}
+// The spin and futex primitives are the library's shared ones (detail/sys.hpp).
+using breakeven::detail::cpu_relax;
+using breakeven::detail::futex_wait;
+using breakeven::detail::futex_wake;
+using breakeven::detail::spin_step;
 
 /// The shared control words of one ring; producer and consumer fields on separate lines.
 struct ring_control {

@@ -28,10 +28,6 @@ BREAKEVEN_DECL void close_own_fds_except(std::span<const int> keep) noexcept {
 
 namespace breakeven::ipc {
 
-[[noreturn]] BREAKEVEN_DECL void throw_errno(const char* what, int err) {
-  throw std::system_error(err, std::generic_category(), std::string("breakeven: ") + what);
-}
-
 BREAKEVEN_DECL std::pair<unique_fd, unique_fd> socket_pair(int type) {
   int sv[2];
   if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
