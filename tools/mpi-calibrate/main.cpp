@@ -5,7 +5,7 @@
 //   BREAKEVEN_NETWORK=breakeven-network.json mpirun -np 3 my_program
 //
 // A raw ping-pong between ranks 0 and 1 over 16 B .. 4 MiB gives the latency (half the
-// smallest round trip) and the bandwidth (the slope over the largest sizes); a stream of
+// smallest round trip) and the bandwidth (the 4 MiB one-way time beyond it); a stream of
 // one-item tasks through the cluster executor gives the coordinator's cost per task.
 // Ranks and cores per rank are the job's own, recorded for reference.
 #include <breakeven/mpi.hpp>

@@ -56,7 +56,7 @@ inline ping_pong_result ping_pong(session& s, std::size_t bytes, int reps, int w
 }
 
 /// The raw terms from ping-pongs over sizes 16 B to 4 MiB: latency (half the 16-byte round
-/// trip) and ns/byte (from the largest sizes, latency removed). Every rank calls it; rank 0
+/// trip) and ns/byte (the 4 MiB one-way time, latency removed). Every rank calls it; rank 0
 /// gets the figures. `sizes` receives each size's result.
 inline network_profile measure_links(session& s, std::vector<ping_pong_result>* sizes = nullptr) {
   network_profile n = s.network();
@@ -65,10 +65,10 @@ inline network_profile measure_links(session& s, std::vector<ping_pong_result>* 
   for (std::size_t b = 16; b <= (std::size_t{4} << 20); b *= 4) all.push_back(ping_pong(s, b, b >= (1u << 20) ? 20 : 200));
   if (s.rank() != 0) return n;
   n.latency_ns = all.front().round_trip_ns / 2;
-  // ns/byte: the slope between the two largest sizes (one way).
-  const auto& a = all[all.size() - 2];
+  // ns/byte: the largest size's one-way time beyond the latency (a slope between two sizes
+  // is too noisy on a shared machine).
   const auto& b = all.back();
-  n.ns_per_byte = std::max(0.0, (b.round_trip_ns - a.round_trip_ns) / 2 / static_cast<double>(b.bytes - a.bytes));
+  n.ns_per_byte = std::max(0.0, (b.round_trip_ns / 2 - n.latency_ns) / static_cast<double>(b.bytes));
   if (sizes != nullptr) *sizes = all;
   return n;
 }
