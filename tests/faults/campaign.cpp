@@ -7,7 +7,7 @@
 // no new descriptor, no memfd, no /dev/shm name, no mapping of a shared segment):
 //   1. process pools (fork, fork_server, spawn): 5% of the tasks segfault, abort, _exit(3),
 //      throw a std::runtime_error, throw a registered user exception, throw an unregistered
-//      one, or hang past the task timeout; over submit + as_completed and over
+//      one, or hang past the task timeout (1 s); over submit + as_completed and over
 //      imap_unordered. Exactly one value or one error per task, each error the one its
 //      fault must give (worker_lost naming the signal or status, task_timeout, the
 //      exception with its type and message).
@@ -16,8 +16,8 @@
 //   3. shared-memory pools: workers that crash mid-call fail only their unfinished items;
 //      the segment trimmed afterwards holds no memory (its memfd's blocks).
 //   4. the parent killed by SIGTERM, SIGINT and SIGKILL while its workers run a long and a
-//      hung task, for each start method: every worker and fork server gone within 1 s
-//      (100 ms on an idle machine).
+//      hung task, for each start method: every worker and fork server gone within 2 s
+//      (100 ms on an idle machine; the bound is for loaded, instrumented runs).
 // Prints one line per part; exits 1 naming the first broken promise.
 #include "../shm/kernels.hpp"
 #include "../support/parent_death.hpp"
@@ -193,7 +193,7 @@ void process_faults(be::start_method m, int tasks) {
     o.workers = 2;
     o.method = m;
     o.pin_workers = false;
-    o.task_timeout = 300ms;
+    o.task_timeout = 1000ms;  // past any scheduling delay of a loaded test machine
     be::process_pool pool(o);
     // submit + as_completed: every index exactly once.
     std::vector<std::future<std::int64_t>> fs;
@@ -307,7 +307,7 @@ void parent_deaths(be::start_method m) {
     expect(r.running == 3, at + ": the parent's three tasks did not start");
     expect(r.parent_signal == sig, at + ": the parent did not die of the signal");
     expect(r.survivors.empty(), at + ": " + std::to_string(r.survivors.size()) + " process(es) survived");
-    expect(r.took < 1000ms, at + ": took " + std::to_string(r.took.count()) + " ms");
+    expect(r.took < 2000ms, at + ": took " + std::to_string(r.took.count()) + " ms");
     times += std::string(" SIG") + ::sigabbrev_np(sig) + " " + std::to_string(r.watched) + " gone in " + std::to_string(r.took.count()) + " ms,";
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);

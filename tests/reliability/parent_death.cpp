@@ -37,8 +37,8 @@ TEST_CASE("the parent's death ends every worker and fork server, whatever it run
       CHECK(r.watched >= 3);    // at least the three workers were watched
       CHECK(r.parent_signal == sig);
       CHECK(r.survivors.empty());
-      // 100 ms on an idle machine; a shared test machine gets slack, not seconds.
-      CHECK(r.took < 1000ms);
+      // 100 ms on an idle machine; a loaded, instrumented run gets slack (before: 30 s, or never).
+      CHECK(r.took < 2000ms);
       std::printf("parent death: %-11s %-4s: %zu processes gone in %lld ms\n", method, ::sigabbrev_np(sig), r.watched,
                   static_cast<long long>(r.took.count()));
     }

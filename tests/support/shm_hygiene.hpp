@@ -9,16 +9,23 @@
 #include <string>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 namespace breakeven_test {
 
-/// The names in /dev/shm now.
+/// The names in /dev/shm now that this process's user owns (any name the library made would
+/// be; other users' programs, a database server on a shared machine, come and go).
 inline std::set<std::string> dev_shm_entries() {
   std::set<std::string> out;
   if (DIR* d = ::opendir("/dev/shm")) {
-    while (const dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') out.insert(e->d_name);
+    while (const dirent* e = ::readdir(d)) {
+      struct stat st {};
+      if (e->d_name[0] == '.' || ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (st.st_uid == ::geteuid()) out.insert(e->d_name);
+    }
     ::closedir(d);
   }
   return out;
