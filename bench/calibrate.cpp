@@ -6,7 +6,7 @@
 // Other processes that load the machine change what the cold terms measure (see
 // docs/calibration.md); a pair during which they used more than 10% of the CPUs is run
 // again, up to 4 pairs in all, and the least disturbed pair is reported with its load.
-#include <breakeven/calibrate.hpp>
+#include <calibrate/calibrate.hpp>
 
 #include <algorithm>
 #include <cmath>

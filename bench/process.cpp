@@ -1,5 +1,11 @@
 // bench/process.cpp - the process pool's figures, measured side by side in one run:
 //   process_rt_us                  warm round trip of a 16-byte task, submit(...).get()
+//   process_rt_limit_us            the machine's limit: two processes handing a 16-byte
+//                                  message through shared memory, both spinning
+//   process_rt_vs_limit            process_rt_us / process_rt_limit_us
+//   seq_after_process_ratio        a short sequential loop right after a large process-pool
+//                                  call / the same loop after 2 ms idle (1: not slowed by
+//                                  the workers' after-work spinning)
 //   process_rt_parked_us           the same with workers asleep (1 ms apart): the wake-up path
 //   process_rt_reactor_us          the same task declared slow (1 ms): the answer comes back
 //                                  through the pool's reactor thread, get() sleeps
@@ -11,19 +17,25 @@
 //   process_speedup_threads        the same work on two plain std::threads: the machine's ceiling
 //   process_foreign_load           share of the CPUs other processes used during the
 //                                  sequential runs: above ~0.1 the speedup is not this pool's
-#include <breakeven/calibrate.hpp>
+#include <calibrate/calibrate.hpp>
 #include <breakeven/executor/process_pool.hpp>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <new>
 #include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace be = breakeven;
 using clock_type = std::chrono::steady_clock;
@@ -100,6 +112,51 @@ double python_round_trip_us() {
 }
 
 }  // namespace
+
+// The machine's limit for a process round trip: two processes handing a 16-byte message
+// back and forth through one shared cache line, both spinning. What any process pool's
+// round trip is measured against (process_rt_vs_limit), so that the figure means the same
+// on every host.
+double spin_limit_us() {
+  struct alignas(64) line {
+    std::atomic<std::uint64_t> seq{0};
+    std::array<char, 16> message{};
+  };
+  void* p = ::mmap(nullptr, sizeof(line) * 2, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return std::nan("");
+  auto* ping = new (p) line;
+  auto* pong = new (static_cast<char*>(p) + sizeof(line)) line;
+  constexpr std::uint64_t stop = ~std::uint64_t{0};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    for (std::uint64_t seen = 0;;) {
+      std::uint64_t s;
+      while ((s = ping->seq.load(std::memory_order_acquire)) == seen) be::detail::cpu_relax();
+      if (s == stop) ::_exit(0);
+      seen = s;
+      pong->message = ping->message;
+      pong->seq.store(s, std::memory_order_release);
+    }
+  }
+  std::uint64_t k = 0;
+  const auto round_trip = [&] {
+    ping->message[0] = static_cast<char>(k);
+    ping->seq.store(++k, std::memory_order_release);
+    while (pong->seq.load(std::memory_order_acquire) != k) be::detail::cpu_relax();
+  };
+  for (int i = 0; i < 20'000; ++i) round_trip();
+  const double us = median_of(5, [&] {
+    const int n = 100'000;
+    const auto t0 = clock_type::now();
+    for (int i = 0; i < n; ++i) round_trip();
+    return seconds_since(t0) / n * 1e6;
+  });
+  ping->seq.store(stop, std::memory_order_release);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ::munmap(p, sizeof(line) * 2);
+  return us;
+}
 
 int main(int argc, char** argv) {
   be::process_runtime::init(argc, argv);
@@ -185,8 +242,37 @@ int main(int argc, char** argv) {
     foreign = loads[1];
   }
 
+  const double limit_us = spin_limit_us();
+  // A short sequential loop right after a large process-pool call (its workers spinning
+  // out their budget), against the same loop after 2 ms idle: 1.0 when the spinning
+  // workers leave the caller its core.
+  double after_ratio = 0;
+  {
+    be::process_pool pool;  // one worker per hardware thread: as many spinners as cores
+    std::vector<std::uint64_t> in(200'000), out(in.size());
+    std::iota(in.begin(), in.end(), 0);
+    const auto loop16 = [] {
+      const auto t0 = clock_type::now();
+      volatile std::uint64_t x = 0;
+      for (int i = 0; i < 4000; ++i) x = x + tiny{}(static_cast<std::uint64_t>(i));
+      return seconds_since(t0);
+    };
+    std::vector<double> after, idle;
+    for (int r = 0; r < 41; ++r) {
+      pool.bulk_map(tiny{}, in, out.data());
+      after.push_back(loop16());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      idle.push_back(loop16());
+    }
+    std::sort(after.begin(), after.end());
+    std::sort(idle.begin(), idle.end());
+    after_ratio = after[after.size() / 2] / idle[idle.size() / 2];
+  }
   const double py_us = python_round_trip_us();
   std::printf("process_rt_us: %.2f us\n", rt_us);
+  std::printf("process_rt_limit_us: %.2f us\n", limit_us);
+  std::printf("process_rt_vs_limit: %.1f ratio\n", rt_us / limit_us);
+  std::printf("seq_after_process_ratio: %.2f ratio\n", after_ratio);
   std::printf("process_rt_parked_us: %.1f us\n", parked_us);
   std::printf("process_rt_reactor_us: %.1f us\n", reactor_us);
   std::printf("process_rt_python_us: %.1f us\n", py_us);

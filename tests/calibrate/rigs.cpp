@@ -1,6 +1,6 @@
 // The measurement rigs and a short calibration: every term measured and plausible, and
 // nothing left behind (no child processes, file descriptors or shared-memory segments).
-#include <breakeven/calibrate.hpp>
+#include <calibrate/calibrate.hpp>
 #include <breakeven/profile_io.hpp>
 
 #include <catch2/catch.hpp>
@@ -83,16 +83,23 @@ TEST_CASE("a short calibration measures every term and leaves nothing behind", "
   const std::size_t segments = count_entries("/dev/shm", "breakeven-calibrate-");
   cal::options opt;
   opt.time_scale = 0.02;
-  opt.slice_attempts = 1;  // a loaded CI machine would retake every slice
+  opt.slice_attempts = 1;    // a loaded CI machine would retake every slice
+  opt.max_foreign_load = 1;  // ... and keep the conservative value of every term
+  opt.max_retakes = 0;
   opt.deadline_s = 5;
   unsigned rounds_seen = 0;
-  opt.progress = [&](std::string_view, unsigned k, unsigned n) {
-    CHECK(k == rounds_seen + 1);
+  std::vector<std::string> first_round;
+  opt.progress = [&](std::string_view what, unsigned k, unsigned n) {
+    CHECK(k >= rounds_seen);  // each slice names its term and round
+    CHECK(k <= rounds_seen + 1);
     CHECK(n == cal::calibration_rounds);
+    if (k == 1) first_round.emplace_back(what);
     rounds_seen = k;
   };
   const cal::result r = cal::calibrate(opt);
   CHECK(rounds_seen == r.rounds);
+  CHECK(first_round.size() == r.terms.size() - 1);  // every term but the count of cores
+  for (const auto& t : r.terms) CHECK(t.retakes == 0);  // no retakes were allowed
   CHECK(r.rounds >= 2);
 
   const auto& p = r.profile;
@@ -146,6 +153,7 @@ TEST_CASE("a probe given in the options replaces the built-in one of its key", "
   cal::options opt;
   opt.time_scale = 0.01;
   opt.deadline_s = 0;
+  opt.max_foreign_load = 1;  // measured whatever else runs
   int slices = 0;
   cal::probe wake{"wake_ns", "wake through another pool", "ns", 1, 5, 10, [&](auto take) {
                     ++slices;

@@ -1,6 +1,8 @@
 // breakeven-calibrate - measures this machine's overhead terms and writes them as a
-// compile-time profile (a header) and a run-time profile (JSON). See docs/calibration.md.
-#include <breakeven/calibrate.hpp>
+// compile-time profile (a header) and a run-time profile (JSON). The calibration guide
+// (docs/calibration.md) says what each term prices and how it is measured.
+#include "calibrate.hpp"
+
 #include <breakeven/profile_io.hpp>
 
 #include <cstdio>
@@ -9,6 +11,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+
+#include <unistd.h>
 
 namespace {
 
@@ -22,7 +26,7 @@ constexpr const char* usage =
     "  --min-speedup X        ... and the estimated speedup > X (default: 1.2)\n"
     "  --io-threads N         threads for I/O-bound kernels (default: 16)\n"
     "  --from-json PATH       measure nothing: convert the run-time profile PATH\n"
-    "  --quick                shorter sampling (a rough profile, for smoke tests)\n"
+    "  --quick                3 rounds of shorter slices, 10 s at most (a rough profile)\n"
     "  --quiet                no progress on stderr, no table on stdout\n";
 
 [[noreturn]] void die(const std::string& msg) {
@@ -71,7 +75,12 @@ int main(int argc, char** argv) {
     else if (a == "--min-speedup") opt.min_speedup = number_arg(a, value());
     else if (a == "--io-threads") opt.io_threads = static_cast<unsigned>(number_arg(a, value()));
     else if (a == "--from-json") from = value();
-    else if (a == "--quick") opt.time_scale = 0.2;
+    else if (a == "--quick") {
+      opt.time_scale = 0.2;
+      opt.rounds = 3;
+      opt.deadline_s = 10;
+      opt.max_retakes = 2;
+    }
     else if (a == "--quiet") quiet = true;
     else if (a == "--help" || a == "-h") {
       std::fputs(usage, stdout);
@@ -92,11 +101,28 @@ int main(int argc, char** argv) {
       profile = breakeven::load_profile(from).profile;
       comment = "converted from " + from;
     } else {
+      // One line per round (and per retake), naming the terms as they run: on a terminal the
+      // line is rewritten in place, in a log each round's line lists its terms.
+      const bool tty = ::isatty(2) != 0;
+      unsigned last_round = 0;
+      bool retaking = false;
       if (!quiet)
-        opt.progress = [](std::string_view title, unsigned k, unsigned n) {
-          std::fprintf(stderr, "breakeven-calibrate: [%2u/%u] %.*s\n", k, n, static_cast<int>(title.size()), title.data());
+        opt.progress = [tty, &last_round, &retaking](std::string_view what, unsigned k, unsigned n) {
+          const bool retake = what.rfind("retaking ", 0) == 0;
+          const std::string term(retake ? what.substr(9) : what);
+          if (tty) {
+            std::fprintf(stderr, "\r\033[Kbreakeven-calibrate: %s %u/%u: %s", retake ? "retake" : "round", k, n, term.c_str());
+          } else if (k != last_round || retake != retaking) {
+            std::fprintf(stderr, "%sbreakeven-calibrate: %s %u/%u: %s", last_round != 0 ? "\n" : "",
+                         retake ? "retake" : "round", k, n, term.c_str());
+          } else {
+            std::fprintf(stderr, ", %s", term.c_str());
+          }
+          last_round = k;
+          retaking = retake;
         };
       const auto r = breakeven::calibration::calibrate(opt);
+      if (!quiet) std::fprintf(stderr, "%sbreakeven-calibrate: done in %.1f s\n", tty ? "\r\033[K" : "\n", r.seconds);
       profile = r.profile;
       figures = breakeven::calibration::figures_json(r);
       comment = breakeven::calibration::table(r);

@@ -10,7 +10,7 @@
 // breakeven::process_runtime::init(argc, argv) first thing in main.
 #pragma once
 
-#include <breakeven/calibrate.hpp>
+#include <calibrate/calibrate.hpp>
 #include <breakeven/decide.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/thread_pool.hpp>

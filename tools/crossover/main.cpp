@@ -2,6 +2,8 @@
 // durations x batch sizes, the measured crossover beside the plan's, a table and a plot.
 //   breakeven-crossover [--profile FILE] [--png PATH] [--data PATH] [--quick] [--rig-threads]
 //                       [--rig-processes]
+// --data PATH: where the plot's data (PATH) and gnuplot script (PATH.gp) go; by default
+// beside this program, in the build folder.
 // --rig-threads times calibration's futex rig instead of breakeven::thread_pool;
 // --rig-processes its socketpair rig of forked workers instead of breakeven::process_pool.
 // Without --profile: BREAKEVEN_PROFILE's file if set, else this machine calibrated now.
@@ -10,6 +12,8 @@
 #include <breakeven/profile_io.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -58,7 +62,11 @@ bool write_plot(const std::string& png, const std::string& data_path, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string profile_path, png, data = "crossover.dat";
+  // The plot's data and gnuplot script go beside this program (under the build folder)
+  // unless --data names a path.
+  std::error_code exe_error;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", exe_error);
+  std::string profile_path, png, data = exe_error ? "crossover.dat" : (exe.parent_path() / "crossover.dat").string();
   breakeven::process_runtime::init(argc, argv);  // the fork server, before any thread exists
   bool quick = false, rig_threads = false, rig_processes = false;
   for (int i = 1; i < argc; ++i) {

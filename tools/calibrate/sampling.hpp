@@ -1,5 +1,5 @@
-// breakeven/calibrate/sampling.hpp - the clock calibration reads, and robust summaries of
-// samples (median, 10th and 90th percentiles).
+// calibrate/sampling.hpp - the clock calibration reads, and robust summaries of samples
+// (median, 10th and 90th percentiles). Part of breakeven-calibrate (tools/).
 #pragma once
 
 #include <algorithm>

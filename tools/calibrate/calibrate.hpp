@@ -1,7 +1,8 @@
-// breakeven/calibrate.hpp - measures this machine's machine_profile: every overhead term
-// with warm-up, many samples and medians, and how widely the samples scatter.
+// calibrate/calibrate.hpp - measures this machine's machine_profile: every overhead term
+// with warm-up, many samples and medians, and how widely the samples scatter. Part of
+// breakeven-calibrate (tools/), not of the installed headers.
 //
-// What each term prices, and how it is measured (docs/calibration.md says more):
+// What each term prices, and how it is measured (the calibration guide, docs/calibration.md):
 //   thread_start_ns      start a pool of `cores` threads and run one task on each
 //   thread_dispatch_ns   one task handed to a spinning worker and its completion seen
 //   wake_ns              one task on each of `cores` parked workers after 1 ms idle
@@ -11,16 +12,18 @@
 //                        its worker, less a task of one page, per byte moved (in + out)
 //   shm_setup_ns         breakeven::shared_memory_pool: its first call on a new pool (the
 //                        segment made, mapped and sent to the worker), less its second
-//   shm_page_ns          first touch of each page of a fresh 4 MiB segment
+//   shm_page_ns          a fresh segment grown by 4 MiB as the pool grows its own (pages
+//                        allocated and mapped at once), then each page touched, per page
 //   memcpy_ns_per_byte   memcpy of 16 MiB between buffers already touched
 //   cores                CPUs this process may run on (affinity, cgroup quota)
 //   memory_bound_scaling throughput of `cores` threads streaming memory / one thread's
 // The margins (overhead_factor, min_speedup) are policy, not measurements: options.
 #pragma once
 
-#include <breakeven/calibrate/rigs.hpp>
+#include "rigs.hpp"
+#include "sampling.hpp"
+
 #include <breakeven/executor/shared_memory.hpp>
-#include <breakeven/calibrate/sampling.hpp>
 #include <breakeven/profile.hpp>
 #include <breakeven/profile_io.hpp>
 
@@ -53,13 +56,32 @@
 
 namespace breakeven::calibration {
 
+/// How a term's value was arrived at.
+enum class verdict : std::uint8_t {
+  measured,           ///< its slices agreed at the first attempt
+  retaken,            ///< disturbed slices were taken again until they agreed
+  kept_conservative,  ///< never stable: the profile keeps the conservative profile's value
+};
+
 /// One measured term: the profile key it sets (empty for figures shown for information).
 struct term {
   std::string key;
   std::string title;
   std::string unit;  ///< "ns", "ns/B", "x", "cores"
-  summary stats;
+  summary stats;     ///< of the slices kept (every slice's samples when none agreed)
+  verdict how = verdict::measured;
+  unsigned retakes = 0;  ///< slices taken again (disturbed by other processes, or disagreeing)
 };
+
+/// "measured", "retaken", "kept conservative".
+inline std::string_view to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::measured: return "measured";
+    case verdict::retaken: return "retaken";
+    case verdict::kept_conservative: return "kept conservative";
+  }
+  return "?";
+}
 
 /// One term's measurement: a slice of samples taken each round, with the primitive it
 /// needs set up for the slice and torn down after it.
@@ -80,16 +102,27 @@ struct options {
   unsigned io_threads = 16;    ///< threads for I/O-bound kernels (a policy, not measured)
   /// Scales every sample budget: 1 for a profile, less for a quick look (tests).
   double time_scale = 1;
-  /// Rounds that would end after this many seconds are skipped (a busy machine).
+  /// Rounds over every probe (each term's samples spread over the whole calibration).
+  unsigned rounds = 6;
+  /// Rounds, and retakes, that would end after this many seconds are skipped (a busy machine).
   double deadline_s = 25;
   /// A term's slice taken while other processes used more than this share of the CPUs is
-  /// taken again, up to `slice_attempts` times in all (the least disturbed one is kept).
+  /// disturbed: taken again at once, up to `slice_attempts` times in all (the least
+  /// disturbed one is kept), and left out of the term if it stays disturbed.
   double max_foreign_load = 0.1;
   unsigned slice_attempts = 3;
+  /// A term is stable when most of its undisturbed slices' medians lie within this factor
+  /// of their median; the others are left out.
+  double max_slice_ratio = 2;
+  /// After the rounds, an unstable term's slices are taken again, up to this many times;
+  /// a term still unstable then keeps `fallback`'s value, and says so.
+  unsigned max_retakes = 4;
+  machine_profile fallback = profiles::conservative::value;
   /// Probes that replace the built-in probe of the same key (or add a term): the seam for
   /// measuring through the library's executors instead of the rigs.
   std::vector<probe> probes;
-  /// Called before each round: "round", its index (from 1) and the number of rounds.
+  /// Called before each slice: what it measures (a term's title; "retaking " and a title
+  /// after the rounds), its round (from 1) and the number of rounds (of retakes).
   std::function<void(std::string_view, unsigned, unsigned)> progress;
 };
 
@@ -99,8 +132,9 @@ struct result {
   std::vector<term> terms;
   double seconds = 0;
   double foreign_load = 0;  ///< share of all CPUs' time other processes used during calibration
-  unsigned rounds = 0;      ///< rounds taken (fewer than calibration_rounds past the deadline)
-  unsigned retaken_slices = 0;  ///< slices taken again because other processes disturbed them
+  unsigned rounds = 0;      ///< rounds taken (fewer than options::rounds past the deadline)
+  unsigned retaken_slices = 0;  ///< slices taken again (disturbed by other processes, or disagreeing)
+  unsigned kept_conservative = 0;  ///< profile terms never stable: the fallback's value kept
 
   const term* find(std::string_view key) const {
     for (const auto& t : terms)
@@ -312,9 +346,44 @@ inline std::uint64_t stream_sum(const std::uint64_t* p, std::size_t n) noexcept 
 
 }  // namespace detail
 
-/// Rounds over every probe: spreading each term's samples over the whole calibration makes
-/// two calibrations agree even when other processes load the machine for a while.
+/// Rounds over every probe by default: spreading each term's samples over the whole
+/// calibration makes two calibrations agree even when other processes load the machine for
+/// a while.
 inline constexpr unsigned calibration_rounds = 6;
+
+namespace detail {
+
+/// One slice of a term: its samples, their median, and the share of the CPUs other
+/// processes used meanwhile.
+struct slice_record {
+  std::vector<double> samples;
+  double median = 0;
+  double load = 0;
+};
+
+/// The slices of a term that count: undisturbed ones whose medians lie within `ratio` of
+/// their median. Empty (the term is unstable) when fewer than two qualify (one, when only
+/// one slice was taken), or when they are not the greater part of the undisturbed ones.
+inline std::vector<const slice_record*> stable_slices(const std::vector<slice_record>& slices, double max_load,
+                                                      double ratio) {
+  std::vector<const slice_record*> calm;
+  for (const auto& sl : slices)
+    if (sl.load <= max_load && !sl.samples.empty()) calm.push_back(&sl);
+  if (calm.empty()) return {};
+  std::vector<double> medians;
+  for (const auto* sl : calm) medians.push_back(sl->median);
+  const double mid = summarize(medians).median;
+  std::vector<const slice_record*> agree;
+  for (const auto* sl : calm) {
+    const double lo = std::min(sl->median, mid), hi = std::max(sl->median, mid);
+    if (hi <= 0 || hi <= ratio * lo) agree.push_back(sl);
+  }
+  const std::size_t need = slices.size() >= 2 ? 2 : 1;
+  if (agree.size() < need || 2 * agree.size() <= calm.size()) return {};
+  return agree;
+}
+
+}  // namespace detail
 
 /// Measures this machine. Forks worker processes and starts threads; leaves none behind.
 ///
@@ -341,6 +410,10 @@ inline result calibrate(const options& opt = {}) {
   constexpr double idle_gap_ns = 1e6;  // long enough for idle CPUs to halt
   const std::size_t page = static_cast<std::size_t>(p.page_bytes);
   const std::size_t stream_words = (std::size_t{32} << 20) / sizeof(std::uint64_t);
+  // Probes that take their samples in a child take fewer in a quick calibration (two at least).
+  const auto child_samples = [scale](std::size_t n) {
+    return std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(static_cast<double>(n) * std::min(1.0, scale))));
+  };
   // Large buffers live only within their slices: fork() copies the page tables of the
   // whole process, so a big parent would make every process term read slower.
 
@@ -364,7 +437,7 @@ inline result calibrate(const options& opt = {}) {
                     }});
   probes.push_back({"pipe_ns_per_byte", "process pool transport per byte", "ns/B", 0, 8, 1000, [&](auto take) {
                       constexpr std::size_t pages = 1024;  // 4 MiB in, 4 MiB out
-                      const auto samples = detail::samples_in_child(8, [] {
+                      const auto samples = detail::samples_in_child(child_samples(8), [] {
                         static process_pool pool(detail::probe_pool_options());  // one per child
                         static std::vector<detail::calibration_page> in(pages), out(pages);
                         const auto call = [&](std::size_t n) {
@@ -420,7 +493,7 @@ inline result calibrate(const options& opt = {}) {
                       });
                     }});
   probes.push_back({"shm_setup_ns", "shm segment set-up", "ns", 0, 6, 1000, [&](auto take) {
-                      const auto samples = detail::samples_in_child(6, [] {
+                      const auto samples = detail::samples_in_child(child_samples(6), [] {
                         const std::vector<detail::calibration_page> in(1);
                         std::vector<detail::calibration_page> out(1);
                         shared_memory_pool pool(shared_memory_options{.processes = detail::probe_pool_options()});
@@ -440,7 +513,8 @@ inline result calibrate(const options& opt = {}) {
                       take([&] {
                         shm_segment seg(bytes);
                         const double t0 = now_ns();
-                        for (std::size_t off = 0; off < bytes; off += page) seg.data()[off] = 1;
+                        char* data = seg.allocate();
+                        for (std::size_t off = 0; off < bytes; off += page) data[off] = 1;
                         const double t = now_ns() - t0;
                         detail::keep(seg.data());
                         return t / static_cast<double>(bytes / page);
@@ -494,59 +568,88 @@ inline result calibrate(const options& opt = {}) {
     else probes.push_back(extra);
   }
 
-  std::vector<std::vector<double>> samples(probes.size());
-  const unsigned rounds = calibration_rounds;
+  std::vector<std::vector<detail::slice_record>> slices(probes.size());
+  std::vector<unsigned> retakes(probes.size(), 0);
+  const unsigned rounds = std::max(1u, opt.rounds);
   // On a busy machine slices run long: stop early rather than pass the deadline (a round
   // that would end after it is skipped; two rounds are always taken).
   const double deadline_ns = opt.deadline_s * 1e9;
+  // Takes one slice of probe k: at once again while other processes disturb it (up to
+  // slice_attempts in all, until `until`), keeping the least disturbed one.
+  const auto take_slice = [&](std::size_t k, double until) {
+    const probe& pr = probes[k];
+    detail::slice_record best;
+    best.load = 2;
+    for (unsigned attempt = 0; attempt < std::max(1u, opt.slice_attempts) && best.load > opt.max_foreign_load; ++attempt) {
+      if (attempt > 0 && now_ns() > until) break;
+      const load_meter load;
+      std::vector<double> taken;
+      pr.slice([&](const std::function<double()>& once) {
+        for (std::size_t i = 0; i < pr.warmup; ++i) (void)once();
+        const double t0 = now_ns();
+        for (std::size_t i = 0; i < pr.per_round; ++i) {
+          taken.push_back(once());
+          if (now_ns() - t0 > pr.budget_ms * 1e6 * scale) break;
+        }
+      });
+      const double foreign = load.foreign_share();
+      if (foreign < best.load) {
+        best.load = foreign;
+        best.samples = std::move(taken);
+      }
+      if (attempt > 0) {
+        ++r.retaken_slices;
+        ++retakes[k];
+      }
+    }
+    best.median = summarize(best.samples).median;
+    slices[k].push_back(std::move(best));
+  };
   double longest_round = 0;
   for (unsigned round = 0; round < rounds; ++round) {
     const double round_start = now_ns();
     if (round >= 2 && round_start - t_start + longest_round > deadline_ns) break;
-    if (opt.progress) opt.progress("round", round + 1, rounds);
     for (std::size_t k = 0; k < probes.size(); ++k) {
-      const probe& pr = probes[k];
-      // A slice that other processes disturbed (they used more than max_foreign_load of
-      // the CPUs meanwhile) is taken again, up to slice_attempts in all; the least
-      // disturbed one is kept.
-      std::vector<double> best;
-      double best_load = 2;
-      for (unsigned attempt = 0; attempt < std::max(1u, opt.slice_attempts) && best_load > opt.max_foreign_load; ++attempt) {
-        // Retakes only while this round is within its share of the deadline.
-        if (attempt > 0 && now_ns() - t_start > deadline_ns * (round + 1) / rounds) break;
-        const load_meter load;
-        std::vector<double> taken;
-        pr.slice([&](const std::function<double()>& once) {
-          for (std::size_t i = 0; i < pr.warmup; ++i) (void)once();
-          const double t0 = now_ns();
-          for (std::size_t i = 0; i < pr.per_round; ++i) {
-            taken.push_back(once());
-            if (now_ns() - t0 > pr.budget_ms * 1e6 * scale) break;
-          }
-        });
-        const double foreign = load.foreign_share();
-        if (foreign < best_load) {
-          best_load = foreign;
-          best = std::move(taken);
-        }
-        if (attempt > 0) ++r.retaken_slices;
-      }
-      samples[k].insert(samples[k].end(), best.begin(), best.end());
+      if (opt.progress) opt.progress(probes[k].title, round + 1, rounds);
+      take_slice(k, t_start + deadline_ns * (round + 1) / rounds);
     }
     longest_round = std::max(longest_round, now_ns() - round_start);
     ++r.rounds;
+  }
+  // Terms whose slices disagree, or were disturbed, are taken again while the deadline
+  // allows, until as many slices as rounds agree; a slice that disagrees with the rest is
+  // left out.
+  const double per_slice = (now_ns() - t_start) / std::max<double>(1, double(r.rounds) * double(probes.size()));
+  for (unsigned retake = 1; retake <= opt.max_retakes; ++retake) {
+    for (std::size_t k = 0; k < probes.size(); ++k) {
+      if (detail::stable_slices(slices[k], opt.max_foreign_load, opt.max_slice_ratio).size() >= r.rounds) continue;
+      if (now_ns() - t_start + per_slice > deadline_ns) break;
+      if (opt.progress) opt.progress("retaking " + probes[k].title, retake, opt.max_retakes);
+      ++r.retaken_slices;
+      ++retakes[k];
+      take_slice(k, t_start + deadline_ns);
+    }
   }
 
   r.terms.push_back({"cores", "usable cores", "cores", summary{double(w), double(w), double(w), 1}});
   for (std::size_t k = 0; k < probes.size(); ++k) {
     const probe& pr = probes[k];
-    summary s = summarize(std::move(samples[k]));
+    const auto kept = detail::stable_slices(slices[k], opt.max_foreign_load, opt.max_slice_ratio);
+    std::vector<double> all;
+    for (const auto& sl : slices[k])
+      if (kept.empty() || std::find(kept.begin(), kept.end(), &sl) != kept.end())
+        all.insert(all.end(), sl.samples.begin(), sl.samples.end());
+    summary st = summarize(std::move(all));
     if (pr.unit == "x") {  // a ratio of at most the cores, at least none lost
-      for (double* v : {&s.p10, &s.median, &s.p90}) *v = std::clamp(*v, 1.0, double(w));
+      for (double* v : {&st.p10, &st.median, &st.p90}) *v = std::clamp(*v, 1.0, double(w));
     }
-    r.terms.push_back({pr.key, pr.title, pr.unit, s});
+    const verdict how = kept.empty()                                          ? verdict::kept_conservative
+                        : retakes[k] > 0                                    ? verdict::retaken
+                                                                              : verdict::measured;
     for (const auto& f : breakeven::detail::profile_fields)
-      if (f.key == pr.key && f.real != nullptr) p.*(f.real) = s.median;
+      if (f.key == pr.key && f.real != nullptr) p.*(f.real) = kept.empty() ? opt.fallback.*(f.real) : st.median;
+    r.kept_conservative += kept.empty() && !pr.key.empty();
+    r.terms.push_back({pr.key, pr.title, pr.unit, st, how, retakes[k]});
   }
   r.seconds = (now_ns() - t_start) / 1e9;
   r.foreign_load = load.foreign_share();
@@ -571,36 +674,70 @@ inline std::string format_value(double v, std::string_view unit) {
 }
 
 /// The calibration as a readable table: each term's median, the p10..p90 range of single
-/// samples and its spread, then the profile's policy terms.
+/// samples and their spread, or how the value was arrived at when slices were disturbed
+/// ("retaken", "kept conservative"); then the profile's policy terms.
 inline std::string table(const result& r) {
-  std::string out;
-  char line[320];
-  std::snprintf(line, sizeof line, "%-29s %-21s %12s   %-26s %7s %8s\n", "term", "profile key", "median", "p10 .. p90",
-                "spread", "samples");
-  out += line;
+  std::vector<std::array<std::string, 6>> rows;
+  rows.push_back({"term", "profile key", "median", "p10 .. p90", "spread", "samples"});
   for (const auto& t : r.terms) {
-    std::string note;
-    if (t.unit == "ns/B" && t.stats.median > 0) {
-      char gb[32];
-      std::snprintf(gb, sizeof gb, "  (%.2f GB/s)", 1.0 / t.stats.median);
-      note = gb;
+    std::array<std::string, 6> row;
+    char buf[64];
+    row[0] = t.title;
+    row[1] = t.key.empty() ? "(shown only)" : t.key;
+    row[2] = format_value(t.stats.median, t.unit);
+    row[3] = format_value(t.stats.p10, t.unit) + " .. " + format_value(t.stats.p90, t.unit);
+    if (t.how == verdict::kept_conservative) {
+      row[4] = t.key.empty() ? "unstable" : "kept conservative";
+    } else if (t.how == verdict::retaken) {
+      std::snprintf(buf, sizeof buf, "retaken x%u", t.retakes);
+      row[4] = buf;
+    } else {
+      std::snprintf(buf, sizeof buf, "%.0f%%", 100 * t.stats.spread());
+      row[4] = buf;
     }
-    std::snprintf(line, sizeof line, "%-29s %-21s %12s   %-26s %6.0f%% %8zu%s\n", t.title.c_str(),
-                  t.key.empty() ? "(shown only)" : t.key.c_str(), format_value(t.stats.median, t.unit).c_str(),
-                  (format_value(t.stats.p10, t.unit) + " .. " + format_value(t.stats.p90, t.unit)).c_str(),
-                  100 * t.stats.spread(), t.stats.samples, note.c_str());
-    out += line;
+    row[5] = std::to_string(t.stats.samples);
+    if (t.unit == "ns/B" && t.stats.median > 0) {
+      std::snprintf(buf, sizeof buf, "  (%.2f GB/s)", 1.0 / t.stats.median);
+      row[5] += buf;
+    }
+    rows.push_back(std::move(row));
   }
+  std::array<std::size_t, 6> width{};
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < 6; ++c) {
+      const std::size_t n = c == 5 ? row[c].find("  (") : row[c].size();  // the GB/s note hangs right
+      width[c] = std::max(width[c], std::min(n, row[c].size()));
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < 6; ++c) {
+      const bool right = c == 2 || c == 4 || c == 5;  // numbers and verdicts align right
+      const std::size_t len = c == 5 ? std::min(row[c].find("  ("), row[c].size()) : row[c].size();
+      const std::string pad(width[c] - std::min(width[c], len), ' ');
+      line += right ? pad + row[c] : row[c] + pad;
+      if (c < 5) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  char line[320];
   std::snprintf(line, sizeof line,
                 "policy: overhead_factor %.2f, min_speedup %.2f, io_threads %u, call_overhead_ns %.0f, page_bytes %.0f\n",
                 r.profile.overhead_factor, r.profile.min_speedup, r.profile.io_threads, r.profile.call_overhead_ns,
                 r.profile.page_bytes);
   out += line;
   std::snprintf(line, sizeof line,
-                "calibrated in %.1f s (%u rounds, %u slices retaken); other processes used %.0f%% of the CPUs meanwhile%s\n",
-                r.seconds, r.rounds, r.retaken_slices, 100 * r.foreign_load,
-                r.foreign_load > 0.1 ? " (a busy machine: wake and start terms read differently than on an idle one)" : "");
+                "calibrated in %.1f s (%u rounds, %u slices retaken); other processes used %.0f%% of the CPUs meanwhile\n",
+                r.seconds, r.rounds, r.retaken_slices, 100 * r.foreign_load);
   out += line;
+  if (r.kept_conservative > 0) {
+    std::string which;
+    for (const auto& t : r.terms)
+      if (t.how == verdict::kept_conservative && !t.key.empty()) which += (which.empty() ? "" : ", ") + t.key;
+    out += "kept the conservative value of " + std::to_string(r.kept_conservative) +
+           " term(s) whose slices never agreed undisturbed (other processes loaded the machine): " + which + "\n";
+  }
   return out;
 }
 

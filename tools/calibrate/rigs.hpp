@@ -1,12 +1,17 @@
-// breakeven/calibrate/rigs.hpp - the direct primitives calibration measures with: worker
-// threads that spin or park on a futex between tasks, worker processes forked and fed over
-// socketpairs, and POSIX shared-memory segments. They are what the pools are made of, cut
-// down to the one path each profile term prices; calibration can measure through the real
-// executors instead by giving calibrate() rigs of the same shape.
+// calibrate/rigs.hpp - the direct primitives calibration measures with: worker threads
+// that spin or park on a futex between tasks, worker processes forked and fed over
+// socketpairs, and shared segments. They are made of the library's own primitives (its
+// futex and spin steps, its socket pairs and owned descriptors, the shared-memory pool's
+// segment), cut down to the one path each profile term prices; calibration can measure
+// through the real executors instead by giving calibrate() rigs of the same shape.
+// Part of breakeven-calibrate (tools/), not of the installed headers.
 #pragma once
 
-#include <breakeven/calibrate/sampling.hpp>
+#include "sampling.hpp"
+
 #include <breakeven/detail/sys.hpp>
+#include <breakeven/ipc/posix.hpp>
+#include <breakeven/shm/arena.hpp>
 
 #include <atomic>
 #include <cerrno>
@@ -19,11 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ namespace detail {
 
 using breakeven::detail::cpu_relax;
 using breakeven::detail::futex_scope;
+using breakeven::detail::spin_step;
 using breakeven::detail::throw_errno;
 
 // The rigs' threads share one process: private futexes, as std::atomic::wait uses.
@@ -166,9 +168,9 @@ class process_rig {
     pids_.reserve(workers);
     try {
       for (unsigned i = 0; i < workers; ++i) spawn();
-      for (int fd : fds_) {  // each worker says it is running
+      for (const ipc::unique_fd& fd : fds_) {  // each worker says it is running
         char c;
-        if (!move_all(fd, &c, 1, false, false))
+        if (!move_all(fd.get(), &c, 1, false, false))
           throw std::runtime_error("calibration: a worker process did not start");
       }
     } catch (...) {
@@ -185,15 +187,15 @@ class process_rig {
   /// One small message to worker `w` and its echo back.
   void echo(unsigned w) {
     header h{op_echo, 0};
-    send_all(fds_[w], &h, sizeof h);
-    recv_all(fds_[w], &h, sizeof h);
+    send_all(fds_[w].get(), &h, sizeof h);
+    recv_all(fds_[w].get(), &h, sizeof h);
   }
 
   /// A small message to every worker, then every echo (one call of a pool on all workers).
   void echo_all() {
     header h{op_echo, 0};
-    for (int fd : fds_) send_all(fd, &h, sizeof h);
-    for (int fd : fds_) recv_all(fd, &h, sizeof h);
+    for (const ipc::unique_fd& fd : fds_) send_all(fd.get(), &h, sizeof h);
+    for (const ipc::unique_fd& fd : fds_) recv_all(fd.get(), &h, sizeof h);
   }
 
   /// Sends `n` items to worker `w`, which applies the rig's function to each; collect the
@@ -202,18 +204,18 @@ class process_rig {
   void map_send(unsigned w, const std::uint64_t* in, std::size_t n) {
     if (n > max_map_items) throw std::length_error("calibration: map_send of more than 8192 items");
     header h{op_map, n * sizeof(std::uint64_t)};
-    send_all(fds_[w], &h, sizeof h);
-    send_all(fds_[w], in, h.bytes);
+    send_all(fds_[w].get(), &h, sizeof h);
+    send_all(fds_[w].get(), in, h.bytes);
   }
   /// The `n` results of the last map_send to worker `w`.
-  void map_receive(unsigned w, std::uint64_t* out, std::size_t n) { recv_all(fds_[w], out, n * sizeof(std::uint64_t)); }
+  void map_receive(unsigned w, std::uint64_t* out, std::size_t n) { recv_all(fds_[w].get(), out, n * sizeof(std::uint64_t)); }
 
   /// `bytes` bytes streamed to worker `w`, which reads them all and acknowledges.
   void sink(unsigned w, const char* data, std::size_t bytes) {
     header h{op_sink, bytes};
-    send_all(fds_[w], &h, sizeof h);
-    send_all(fds_[w], data, bytes);
-    recv_all(fds_[w], &h, sizeof h);
+    send_all(fds_[w].get(), &h, sizeof h);
+    send_all(fds_[w].get(), data, bytes);
+    recv_all(fds_[w].get(), &h, sizeof h);
   }
 
  private:
@@ -226,14 +228,13 @@ class process_rig {
   // One send or receive; spinning sides poll (MSG_DONTWAIT) instead of blocking. Returns
   // the bytes moved, 0 at end of stream, -1 on error. Async-signal-safe: workers use it.
   static ssize_t move(int fd, char* p, std::size_t n, bool out, bool spin) noexcept {
-    for (unsigned polls = 0;; ++polls) {
+    for (unsigned polls = 0;;) {
       const int flags = MSG_NOSIGNAL | (spin ? MSG_DONTWAIT : 0);
       const ssize_t k = out ? ::send(fd, p, n, flags) : ::recv(fd, p, n, flags);
       if (k >= 0) return k;
       if (errno == EINTR) continue;
       if (spin && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (polls < 256) detail::cpu_relax();  // each poll is a system call: yield sooner
-        else sched_yield();
+        detail::spin_step(polls);  // the pools' own spin step: a pause, at times a yield
         continue;
       }
       return -1;
@@ -288,29 +289,21 @@ class process_rig {
   }
 
   void spawn() {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-      detail::throw_errno("calibration: socketpair");
+    auto [parent, child] = ipc::socket_pair(SOCK_STREAM);  // the library's: close-on-exec, owned
     const pid_t pid = ::fork();
-    if (pid < 0) {
-      const int e = errno;
-      ::close(sv[0]);
-      ::close(sv[1]);
-      throw std::system_error(e, std::generic_category(), "calibration: fork");
-    }
+    if (pid < 0) detail::throw_errno("calibration: fork");
     if (pid == 0) {
-      ::close(sv[0]);
-      for (int fd : fds_) ::close(fd);  // earlier workers' parent ends: their EOF must not wait on us
-      worker(sv[1], mode_ == idle::spin, fn_);
+      // Only close and _exit from here on (async-signal-safe); no destructor runs.
+      ::close(parent.get());
+      for (const ipc::unique_fd& fd : fds_) ::close(fd.get());  // earlier workers' parent ends: their EOF must not wait on us
+      worker(child.get(), mode_ == idle::spin, fn_);
     }
-    ::close(sv[1]);
-    fds_.push_back(sv[0]);
+    fds_.push_back(std::move(parent));
     pids_.push_back(pid);
   }
 
   void shutdown() noexcept {
-    for (int fd : fds_) ::close(fd);
-    fds_.clear();
+    fds_.clear();  // each worker reads end of stream and exits
     for (pid_t pid : pids_) {
       int status = 0;
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -321,42 +314,36 @@ class process_rig {
 
   idle mode_;
   item_fn fn_;
-  std::vector<int> fds_;
+  std::vector<ipc::unique_fd> fds_;
   std::vector<pid_t> pids_;
 };
 
-/// A POSIX shared-memory segment as the shared-memory pool makes one: created, sized,
-/// mapped and unlinked at once (so nothing is left in /dev/shm even after a crash).
+/// A shared segment made as the shared-memory pool makes its own (shm::arena: an anonymous
+/// memfd, its address range reserved up front, grown with its pages allocated and mapped at
+/// once). Construction makes the empty segment (the set-up term); allocate() grows it by
+/// `bytes`, which is what a call needing new segment memory pays per page.
 class shm_segment {
  public:
-  explicit shm_segment(std::size_t bytes) : bytes_(bytes) {
-    static std::atomic<unsigned> counter{0};
-    const std::string name = "/breakeven-calibrate-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
-    const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) detail::throw_errno("calibration: shm_open");
-    ::shm_unlink(name.c_str());
-    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-      const int e = errno;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), "calibration: ftruncate");
-    }
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    const int e = errno;
-    ::close(fd);
-    if (p == MAP_FAILED) throw std::system_error(e, std::generic_category(), "calibration: mmap");
-    data_ = static_cast<char*>(p);
-  }
+  explicit shm_segment(std::size_t bytes)
+      : bytes_(bytes), arena_(shm::arena_options{.retain_bytes = bytes, .reserve_bytes = bytes, .grow_bytes = bytes}) {}
   shm_segment(const shm_segment&) = delete;
   shm_segment& operator=(const shm_segment&) = delete;
-  ~shm_segment() { ::munmap(data_, bytes_); }
 
-  char* data() const noexcept { return data_; }
+  /// Grows the segment by its size and returns where the new pages are (once).
+  char* allocate() {
+    if (!block_) block_ = arena_.allocate(bytes_);
+    return data();
+  }
+  /// The segment's memory (nullptr before allocate()).
+  char* data() const noexcept { return block_ ? reinterpret_cast<char*>(arena_.at(block_.offset)) : nullptr; }
   std::size_t size() const noexcept { return bytes_; }
+  /// The segment's descriptor (what a worker would receive).
+  int fd() const noexcept { return arena_.fd(); }
 
  private:
   std::size_t bytes_;
-  char* data_ = nullptr;
+  shm::arena arena_;
+  shm::block block_{};
 };
 
 }  // namespace breakeven::calibration
