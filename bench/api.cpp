@@ -1,28 +1,37 @@
 // Figures of the API layer, each measured side by side in one run:
 //   seq_overhead_ratio       breakeven::map chosen sequential / a raw loop over the same items
 //   seq_overhead_tiny_ns     the fixed cost of one such call over 16 one-nanosecond items
+//   seq_call_overhead_ns     a 1-item call of a 0.2 us kernel through breakeven::map less
+//                            the direct call: the median of 2,001 calls of each, every one
+//                            after 50 us idle (a call that arrives alone, not back to back)
 #include <breakeven/api.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 namespace {
 using clock_type = std::chrono::steady_clock;
 
-// A hash-mixing kernel of ~50 ns per item: cheap enough that every batch below stays sequential.
-struct mix {
+// A hash-mixing kernel: `steps` dependent multiply-xor steps per item, declared as `ns`.
+template <int steps, long long ns>
+struct mixer {
   using input_type = std::uint64_t;
   using output_type = std::uint64_t;
-  static constexpr auto cost = std::chrono::nanoseconds{50};
+  static constexpr auto cost = std::chrono::nanoseconds{ns};
   std::uint64_t operator()(const std::uint64_t& x) const {
     std::uint64_t h = x;
-    for (int i = 0; i < 24; ++i) h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(i);
+    for (int i = 0; i < steps; ++i) h = (h ^ (h >> 31)) * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(i);
     return h;
   }
 };
+// ~50 ns per item: cheap enough that every batch below stays sequential.
+using mix = mixer<24, 50>;
+// ~0.2 us per item: the lone 1-item call of seq_call_overhead_ns.
+using fifth_us = mixer<160, 200>;
 
 struct tiny {
   using input_type = std::uint64_t;
@@ -76,6 +85,27 @@ int main() {
   }
   const auto [raw, api] = side_by_side(mix{}, in, 15, 201);
   std::printf("seq_overhead_ratio: %.3f ratio\n", api / raw);
+
+  {
+    // One item, each call after a short idle: the fixed cost a lone call pays.
+    const std::vector<std::uint64_t> one(1, 12345);
+    std::vector<double> direct, mapped;
+    for (int r = 0; r < 2001; ++r) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      auto t0 = clock_type::now();
+      sink = raw_loop(fifth_us{}, one).back();
+      direct.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      t0 = clock_type::now();
+      sink = breakeven::map(fifth_us{}, one).back();
+      mapped.push_back(std::chrono::duration<double, std::nano>(clock_type::now() - t0).count());
+    }
+    std::sort(direct.begin(), direct.end());
+    std::sort(mapped.begin(), mapped.end());
+    const double d = direct[direct.size() / 2], m = mapped[mapped.size() / 2];
+    std::printf("seq_call_direct_ns: %.0f ns\n", d);
+    std::printf("seq_call_overhead_ns: %.0f ns\n", m - d);
+  }
 
   std::vector<std::uint64_t> small(16, 5);
   const auto [raw_t, api_t] = side_by_side(tiny{}, small, 15, 2001);

@@ -126,9 +126,27 @@ void row(tally& t, const Items& items) {
 
 }  // namespace
 
+constexpr const char* usage =
+    "usage: breakeven-demo [--quick]\n"
+    "  Every example kernel at several batch sizes: the plan, its deciding reason, and the\n"
+    "  measured time of every executor that can run it (about a minute on 2 cores).\n"
+    "  --quick   small batches only (a few seconds)\n"
+    "  --help    this text\n";
+
 int main(int argc, char** argv) {
   be::process_runtime::init(argc, argv);  // the fork server, before any thread exists
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(usage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "breakeven-demo: unknown option %s\n%s", argv[i], usage);
+      return 2;
+    }
+  }
   const auto& prof = be::runtime_profile();
   std::printf("breakeven demo: profile '%s', %u cores; wake-up %s, thread dispatch %s, process round trip %s\n",
               prof.name, prof.cores, fmt_ns(prof.wake_ns).c_str(), fmt_ns(prof.thread_dispatch_ns).c_str(),

@@ -116,6 +116,7 @@ cal::options quick() {
   cal::options o;
   o.time_scale = 0.2;
   o.rounds = 3;
+  o.min_rounds = 1;  // as breakeven-calibrate --quick
   o.deadline_s = 8;
   o.max_retakes = 2;
   return o;

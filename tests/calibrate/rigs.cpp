@@ -149,6 +149,17 @@ TEST_CASE("past its deadline a calibration stops after two rounds", "[calibrate]
   for (const auto& t : r.terms) CHECK(t.stats.samples >= 1);
 }
 
+TEST_CASE("a quick calibration past its deadline stops after one round", "[calibrate][rigs]") {
+  cal::options opt;
+  opt.time_scale = 0.01;
+  opt.rounds = 3;
+  opt.min_rounds = 1;  // what --quick asks
+  opt.deadline_s = 0;
+  const cal::result r = cal::calibrate(opt);
+  CHECK(r.rounds == 1);
+  for (const auto& t : r.terms) CHECK(t.stats.samples >= 1);
+}
+
 TEST_CASE("a probe given in the options replaces the built-in one of its key", "[calibrate][rigs]") {
   cal::options opt;
   opt.time_scale = 0.01;

@@ -102,8 +102,10 @@ struct options {
   unsigned io_threads = 16;    ///< threads for I/O-bound kernels (a policy, not measured)
   /// Scales every sample budget: 1 for a profile, less for a quick look (tests).
   double time_scale = 1;
-  /// Rounds over every probe (each term's samples spread over the whole calibration).
+  /// Rounds over every probe (each term's samples spread over the whole calibration), and
+  /// how many are taken even past the deadline.
   unsigned rounds = 6;
+  unsigned min_rounds = 2;
   /// Rounds, and retakes, that would end after this many seconds are skipped (a busy machine).
   double deadline_s = 25;
   /// A term's slice taken while other processes used more than this share of the CPUs is
@@ -572,7 +574,7 @@ inline result calibrate(const options& opt = {}) {
   std::vector<unsigned> retakes(probes.size(), 0);
   const unsigned rounds = std::max(1u, opt.rounds);
   // On a busy machine slices run long: stop early rather than pass the deadline (a round
-  // that would end after it is skipped; two rounds are always taken).
+  // that would end after it is skipped; min_rounds are always taken).
   const double deadline_ns = opt.deadline_s * 1e9;
   // Takes one slice of probe k: at once again while other processes disturb it (up to
   // slice_attempts in all, until `until`), keeping the least disturbed one.
@@ -608,7 +610,7 @@ inline result calibrate(const options& opt = {}) {
   double longest_round = 0;
   for (unsigned round = 0; round < rounds; ++round) {
     const double round_start = now_ns();
-    if (round >= 2 && round_start - t_start + longest_round > deadline_ns) break;
+    if (round >= std::max(1u, opt.min_rounds) && round_start - t_start + longest_round > deadline_ns) break;
     for (std::size_t k = 0; k < probes.size(); ++k) {
       if (opt.progress) opt.progress(probes[k].title, round + 1, rounds);
       take_slice(k, t_start + deadline_ns * (round + 1) / rounds);

@@ -1,5 +1,6 @@
 // breakeven/detail/sys.hpp - the low-level primitives every executor shares: a pause for
-// spin loops, a bounded spin step that yields, futex sleep and wake, errno errors.
+// spin loops, a bounded spin step that yields, the rule that ends spinning while the CPUs
+// are oversubscribed, futex sleep and wake, errno errors.
 //
 // Mechanism only (the thread pool, the IPC layer, shared memory, the calibration tool):
 // the policy layer never includes OS headers.
@@ -10,9 +11,11 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <system_error>
 
+#include <fcntl.h>
 #include <sched.h>
 
 #include <linux/futex.h>
@@ -47,6 +50,61 @@ inline unsigned spin_yield_mask() noexcept {
 inline void spin_step(unsigned& n) noexcept {
   if ((++n & spin_yield_mask()) == 0) ::sched_yield();
   else cpu_relax();
+}
+
+/// CPUs online on this machine.
+inline unsigned online_cpus() noexcept {
+  static const unsigned n = [] {
+    const long v = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return v > 0 ? static_cast<unsigned>(v) : 1u;
+  }();
+  return n;
+}
+
+/// Threads runnable on this machine right now, this one included (/proc/loadavg's fourth
+/// field); 0 where it cannot be read.
+inline unsigned runnable_threads() noexcept {
+  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  const char* p = buf;  // "0.52 0.58 0.59 3/467 12345"
+  for (int field = 0; field < 3 && p != nullptr; ++field) {
+    p = std::strchr(p, ' ');
+    if (p != nullptr) ++p;
+  }
+  return p != nullptr ? static_cast<unsigned>(std::strtoul(p, nullptr, 10)) : 0;
+}
+
+/// Whether idle spinners yield to runnable threads (cpus_oversubscribed below): on unless
+/// BREAKEVEN_SPIN_YIELD=0; a test of the spin budget itself turns it off.
+inline std::atomic<bool>& spin_yields() noexcept {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("BREAKEVEN_SPIN_YIELD");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }()};
+  return on;
+}
+
+/// True while more threads are runnable than the machine has CPUs: a thread spinning for
+/// work then holds a CPU that another one waits for (often the caller it just answered,
+/// whose next sequential call would wait a time slice behind it). Spinners stop spinning
+/// and sleep. Read at most every 50 us per thread (a read costs ~2 us); in between, the
+/// last answer.
+inline bool cpus_oversubscribed() noexcept {
+  if (!spin_yields().load(std::memory_order_relaxed)) return false;
+  thread_local long long next_check_ns = 0;
+  thread_local bool last = false;
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  const long long now = static_cast<long long>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  if (now < next_check_ns) return last;
+  next_check_ns = now + 50'000;
+  last = runnable_threads() > online_cpus();
+  return last;
 }
 
 /// Who may share a futex word: the threads of one process (cheaper), or several processes

@@ -22,14 +22,16 @@ namespace detail {
 /// The clock is read every 64 polls only, so a poll costs about one pause instruction.
 class spin_timer {
  public:
-  explicit spin_timer(std::chrono::nanoseconds budget) noexcept
-      : start_(std::chrono::steady_clock::now()), budget_(budget) {}
+  /// `yields`: the budget also ends while more threads are runnable than the machine has
+  /// CPUs (an idle worker's spin: it would hold a CPU that another thread waits for).
+  explicit spin_timer(std::chrono::nanoseconds budget, bool yields = false) noexcept
+      : start_(std::chrono::steady_clock::now()), budget_(budget), yields_(yields) {}
 
-  /// Pauses once; true when the budget has run out.
+  /// Pauses once; true when the budget has run out (or, yielding, the CPUs are oversubscribed).
   bool poll() noexcept {
     cpu_relax();
     if ((++polls_ & 63u) != 0) return budget_.count() <= 0;
-    return std::chrono::steady_clock::now() - start_ >= budget_;
+    return std::chrono::steady_clock::now() - start_ >= budget_ || (yields_ && cpus_oversubscribed());
   }
 
   /// Starts the budget again (after work was found).
@@ -41,6 +43,7 @@ class spin_timer {
  private:
   std::chrono::steady_clock::time_point start_;
   std::chrono::nanoseconds budget_;
+  bool yields_;
   unsigned polls_ = 0;
 };
 

@@ -25,7 +25,7 @@ BREAKEVEN_DECL void thread_pool::work(detail::worker_slot& slot) noexcept {
   detail::this_worker = &slot;
   slot.tid = static_cast<pid_t>(::syscall(SYS_gettid));
   slot.steerable = ::sched_getaffinity(0, sizeof slot.home, &slot.home) == 0 && CPU_COUNT(&slot.home) > 1;
-  detail::spin_timer timer(spin_budget_);
+  detail::spin_timer timer(spin_budget_, /*yields to runnable threads*/ true);
   for (;;) {
     if (detail::bulk_ticket* t = slot.mailbox.load(std::memory_order_acquire)) {
       if (slot.mailbox.compare_exchange_strong(t, nullptr, std::memory_order_acq_rel)) {

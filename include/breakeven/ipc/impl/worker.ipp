@@ -141,7 +141,9 @@ class worker_loop {
         idle = 0;
         continue;
       }
-      if ((idle & 63) != 0 || clock::now() - since < spin) {
+      // Spins within its budget, unless more threads are runnable than there are CPUs
+      // (the caller it just answered may be waiting for this one).
+      if ((idle & 63) != 0 || (clock::now() - since < spin && !breakeven::detail::cpus_oversubscribed())) {
         spin_step(idle);
         continue;
       }
