@@ -145,7 +145,7 @@ plan plan_call(std::size_t n, const call_options& options, bool& full, const ker
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
   full = false;
-  if constexpr (kt::cost_known) {
+  if constexpr (kt::cost_known && !kt::cost_per_item_varies) {  // an item-dependent cost is the batch's
     constexpr bool static_sequential = StaticN != 0 && std::is_same_v<select_t<Op, StaticN, P>, sequential_executor>;
     const bool sequential = StaticN != 0 ? static_sequential
                                          : decision_table_v<Op, P>.kind_for(n) == executor_kind::sequential;
