@@ -183,6 +183,15 @@ consteval std::size_t read_bytes() {
     return sizeof(Item);  // the default, and the hint for variable-size items
   }
 }
+// A cost that depends on the item: `static constexpr auto cost_per_byte` (a duration per
+// input byte, added to `cost`) or `static auto cost_of(const input_type&)` (a duration).
+template <class K>
+concept has_cost_per_byte = requires { K::cost_per_byte; } &&
+                            is_chrono_duration<std::remove_cvref_t<decltype(K::cost_per_byte)>>::value;
+template <class K, class In>
+concept has_cost_of = requires(const In& x) {
+  { K::cost_of(x) } -> cost_value;
+};
 }  // namespace detail
 
 /// Normalized traits of a kernel: every trait filled in, defaults applied.
@@ -227,6 +236,15 @@ struct kernel_traits {
     if constexpr (detail::has_trait_shared_sink<kernel_type>) return detail::trait_shared_sink<kernel_type>();
     else return false;
   }();
+  /// True when the kernel declares its variance (else it is low, or measured where costs are).
+  static constexpr bool variance_declared = detail::has_trait_variance<kernel_type>;
+  /// True when the cost of an item depends on the item: `static auto cost_of(const
+  /// input_type&)` returning a duration, or `static constexpr auto cost_per_byte` (a duration
+  /// per input byte, as bytes_in counts them, added to `cost`). The batch is then costed by
+  /// items spread over it, and `cost` is the typical item for compile-time tables.
+  static constexpr bool cost_per_item_varies =
+      detail::has_cost_of<kernel_type, input_type> || detail::has_cost_per_byte<kernel_type>;
+
   /// The kernel's name: its `name` trait, else its type name as the compiler spells it.
   static constexpr std::string_view name = [] {
     if constexpr (detail::has_trait_name<kernel_type>)
@@ -234,6 +252,23 @@ struct kernel_traits {
     else
       return detail::type_name<kernel_type>();
   }();
+
+  /// The cost of item `x` in nanoseconds, as cost_of or cost_per_byte declare it (else the
+  /// `cost` trait; -1 when that is unknown).
+  static double item_cost_ns(const input_type& x) {
+    if constexpr (detail::has_cost_of<kernel_type, input_type>) {
+      const auto c = kernel_type::cost_of(x);
+      if constexpr (std::same_as<std::remove_cvref_t<decltype(c)>, unknown_cost_t>) return -1;
+      else return std::chrono::duration<double, std::nano>(c).count();
+    } else if constexpr (detail::has_cost_per_byte<kernel_type>) {
+      const double fixed = cost_ns > 0 ? static_cast<double>(cost_ns) : 0.0;
+      return fixed + std::chrono::duration<double, std::nano>(kernel_type::cost_per_byte).count() *
+                         static_cast<double>(input_bytes(x));
+    } else {
+      (void)x;
+      return static_cast<double>(cost_ns);
+    }
+  }
 
   /// Bytes of one input item as the kernel declares them.
   static constexpr std::size_t input_bytes(const input_type& x) {

@@ -99,20 +99,64 @@ struct iterator_range {
   std::size_t size() const { return static_cast<std::size_t>(last - first); }
 };
 
-// The kernel's description for this batch: variable-size items are measured (the mean of
-// up to 64 items spread over the batch) rather than taken at sizeof.
+// The items a probe left when it ran items spread over the batch: item j of the view is
+// `first[at[j]]`; over the outputs, the same iterator writes output j to `out[at[j]]`.
+template <class It>
+class gathered_iterator {
+ public:
+  using iterator_concept = std::random_access_iterator_tag;
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = std::iter_value_t<It>;
+  using difference_type = std::ptrdiff_t;
+  using reference = std::iter_reference_t<It>;
+
+  gathered_iterator() = default;
+  gathered_iterator(It first, const std::size_t* at) : first_(first), at_(at) {}
+  reference operator*() const { return first_[static_cast<difference_type>(*at_)]; }
+  reference operator[](difference_type k) const { return first_[static_cast<difference_type>(at_[k])]; }
+  gathered_iterator& operator++() { ++at_; return *this; }
+  gathered_iterator operator++(int) { auto t = *this; ++at_; return t; }
+  gathered_iterator& operator--() { --at_; return *this; }
+  gathered_iterator operator--(int) { auto t = *this; --at_; return t; }
+  gathered_iterator& operator+=(difference_type k) { at_ += k; return *this; }
+  gathered_iterator& operator-=(difference_type k) { at_ -= k; return *this; }
+  friend gathered_iterator operator+(gathered_iterator i, difference_type k) { return i += k; }
+  friend gathered_iterator operator+(difference_type k, gathered_iterator i) { return i += k; }
+  friend gathered_iterator operator-(gathered_iterator i, difference_type k) { return i -= k; }
+  friend difference_type operator-(const gathered_iterator& a, const gathered_iterator& b) { return a.at_ - b.at_; }
+  friend bool operator==(const gathered_iterator& a, const gathered_iterator& b) { return a.at_ == b.at_; }
+  friend auto operator<=>(const gathered_iterator& a, const gathered_iterator& b) { return a.at_ <=> b.at_; }
+
+ private:
+  It first_{};
+  const std::size_t* at_ = nullptr;
+};
+
+// The kernel's description for this batch, from up to 64 items spread over it: variable-size
+// items are measured rather than taken at sizeof, and a kernel whose cost is a function of
+// its item (cost_of, cost_per_byte) is costed by the mean over them, its variance (unless
+// declared) by their spread.
 template <class Op, class In>
 kernel_desc describe_batch(const In& in) {
   using kt = kernel_traits<Op>;
   kernel_desc d = describe<Op>();
-  if constexpr (kt::variable_bytes_in) {
+  if constexpr (kt::variable_bytes_in || kt::cost_per_item_varies) {
     const auto n = static_cast<std::size_t>(std::ranges::size(in));
     if (n != 0) {
       const std::size_t samples = n < 64 ? n : 64;
       double bytes = 0;
-      for (std::size_t i = 0; i < samples; ++i)
-        bytes += static_cast<double>(kt::input_bytes(std::ranges::begin(in)[static_cast<std::ptrdiff_t>(i * n / samples)]));
-      d.bytes_in = bytes / static_cast<double>(samples);
+      cost_spread costs;
+      for (std::size_t i = 0; i < samples; ++i) {
+        const auto& x = std::ranges::begin(in)[static_cast<std::ptrdiff_t>(i * n / samples)];
+        if constexpr (kt::variable_bytes_in) bytes += static_cast<double>(kt::input_bytes(x));
+        if constexpr (kt::cost_per_item_varies) costs.add(kt::item_cost_ns(x));
+      }
+      if constexpr (kt::variable_bytes_in) d.bytes_in = bytes / static_cast<double>(samples);
+      if constexpr (kt::cost_per_item_varies) {
+        d.cost_ns = costs.mean;
+        if constexpr (!kt::variance_declared)
+          if (samples > 1) d.variance = variance_of_spread(costs.cv());
+      }
     }
   }
   return d;
@@ -130,12 +174,14 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t done = 0;
   kernel_desc desc;
-  if constexpr (kt::cost_known) {
+  std::vector<std::size_t> probed;  // items a probe ran, spread over the batch
+  if constexpr (kt::cost_known || kt::cost_per_item_varies) {
     desc = describe_batch<Op>(in);
   } else {
-    const learned_description learned = learned_describe(op, in, out, profile_of<P>());  // counts its probes
+    learned_description learned = learned_describe(op, in, out, profile_of<P>());  // counts its probes
     done = learned.done;
     desc = learned.desc;
+    probed = std::move(learned.probed_items);
   }
   bool full = false;
   plan p = plan_call<Op, P, StaticN>(n - done, o, full, desc);
@@ -153,10 +199,20 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   };
   if (done == 0) {
     run(in, out);
-  } else {
+  } else if (probed.back() + 1 == done) {  // the probe ran a prefix
     const auto first = std::ranges::begin(in);
     const iterator_range<decltype(first)> rest{first + static_cast<std::ptrdiff_t>(done), first + static_cast<std::ptrdiff_t>(n)};
     run(rest, out + static_cast<std::ptrdiff_t>(done));
+  } else {
+    std::vector<std::size_t> left;
+    left.reserve(n - done);
+    for (std::size_t i = 0, next = 0; i < n; ++i) {
+      if (next < probed.size() && probed[next] == i) ++next;
+      else left.push_back(i);
+    }
+    using git = gathered_iterator<decltype(std::ranges::begin(in))>;
+    const iterator_range<git> rest{git(std::ranges::begin(in), left.data()), git(std::ranges::begin(in), left.data() + left.size())};
+    run(rest, gathered_iterator<Out>(out, left.data()));
   }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   record_call(ran, n, static_cast<std::uint64_t>(ns));

@@ -238,7 +238,9 @@ plan plan_call(std::size_t n, const call_options& options, bool& full, const ker
   const settings s = current_settings();
   const machine_profile& prof = profile_of<P>();
   full = false;
-  if constexpr (kt::cost_known && !kt::variable_bytes_in) {
+  // An item-dependent cost (cost_of, cost_per_byte) or a measured item size is the batch's:
+  // such kernels always get the full decision.
+  if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies) {
     if (!s.debug && !options.async && detail::plain_call(options, s) && detail::fast_sequential<Op, P, StaticN>(n)) {
       plan p;
       p.batch = n;

@@ -1,14 +1,18 @@
 // breakeven/learn.hpp - learned costs for kernels whose cost trait is unknown
-// (`static constexpr auto cost = breakeven::unknown_cost;`).
+// (`static constexpr auto cost = breakeven::unknown_cost;`), and the spread of item costs.
 //
-// The first call on such a kernel runs its first few items sequentially and times them
-// (a *probe*), bounded so that probing stays a small share of the work at which parallelism
-// starts to pay; the decision then uses the estimate. Each kernel keeps its estimate across
-// calls in the process (an exponentially weighted moving average of the timings it is
-// given), so later calls decide at once, without probing. Estimates can be saved into the
-// run-time profile file and are read back from it (BREAKEVEN_PROFILE), so a later process
-// starts with them. Items of variable size (`static std::size_t bytes_in(const input_type&)`)
-// are costed per input byte, so a batch of large items is estimated as such.
+// The first call on such a kernel runs items spread over the batch sequentially, timing each
+// (a *probe*): it goes on until the mean is known to within ~20% (the relative standard error
+// of the measured item costs) or its time budget is spent, the budget being a small share of
+// the work at which parallelism starts to pay or of the batch's estimated work, whichever is
+// larger. The spread of the measured costs gives the kernel's variance where it declares none
+// (coefficient of variation -> low, medium, high), so items of very different costs get
+// dynamic chunks. Each kernel keeps its estimate across calls in the process (an
+// exponentially weighted moving average), so later calls decide at once, without probing.
+// Estimates can be saved into the run-time profile file and are read back from it
+// (BREAKEVEN_PROFILE), so a later process starts with them. Items of variable size
+// (`static std::size_t bytes_in(const input_type&)`) are costed per input byte, so a batch of
+// large items is estimated as such.
 //
 // The map() entry point calls one function: `learned_describe(op, in, out, profile)`.
 #pragma once
@@ -22,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -43,10 +48,15 @@ struct probe_policy {
   /// Probing stops once it has taken this share of the break-even work (the work at which
   /// the cheapest parallel executor starts to pay, from the profile).
   double budget_fraction = 0.1;
+  /// ... or, if larger, this share of the batch's estimated work (the mean so far times
+  /// the batch size): a large batch affords the items that make its estimate reliable.
+  double batch_fraction = 0.02;
+  /// Probing stops once the relative standard error of the mean item cost is below this.
+  double target_error = 0.2;
   /// ... or once this many items are measured (whichever comes first), and never fewer
   /// than min_items while items remain.
   std::size_t max_items = 64;
-  std::size_t min_items = 1;
+  std::size_t min_items = 2;
   /// Weight of a new measurement in the moving average (1: keep only the latest).
   double smoothing = 0.25;
 };
@@ -108,6 +118,18 @@ class cost_model {
     return ns_per_item_;
   }
 
+  /// Notes the coefficient of variation of measured item costs (standard deviation / mean).
+  void record_spread(double cv) {
+    if (!(cv >= 0)) return;
+    const std::lock_guard lock(m_);
+    cv_ = cv_ < 0 ? cv : cv_ + alpha_ * (cv - cv_);
+  }
+  /// The coefficient of variation of item costs measured so far; -1 when none was.
+  double spread() const {
+    const std::lock_guard lock(m_);
+    return cv_;
+  }
+
   /// Counts a probe (items, time) in the statistics; record() folds it into the estimate.
   void count_probe(std::size_t items, double ns) {
     const std::lock_guard lock(m_);
@@ -145,6 +167,7 @@ class cost_model {
   void reset() {
     const std::lock_guard lock(m_);
     ns_per_item_ = ns_per_byte_ = 0;
+    cv_ = -1;
     samples_ = 0;
     stats_ = {};
   }
@@ -155,9 +178,71 @@ class cost_model {
   mutable std::mutex m_;
   double ns_per_item_ = 0;
   double ns_per_byte_ = 0;
+  double cv_ = -1;
   std::uint64_t samples_ = 0;
   cost_stats stats_;
 };
+
+/// What reading the steady clock twice costs (ns): the least of a few tries, measured once.
+/// A probe subtracts it from each item's time, so that tiny items are not costed as clocks.
+inline double clock_overhead_ns() {
+  static const double overhead = [] {
+    double least = 1e9;
+    for (int i = 0; i < 16; ++i) {
+      const auto a = std::chrono::steady_clock::now();
+      const auto b = std::chrono::steady_clock::now();
+      least = std::min(least, std::chrono::duration<double, std::nano>(b - a).count());
+    }
+    return least;
+  }();
+  return overhead;
+}
+
+/// Items measured faster than this (ns) give no variance: the clock's jitter would.
+inline constexpr double min_spread_item_ns = 2'000;
+
+/// The variance class of item costs whose coefficient of variation (standard deviation /
+/// mean) is `cv`: below 0.3 low, below 1 medium, else high (a few items cost many times the
+/// others).
+constexpr variance variance_of_spread(double cv) noexcept {
+  return cv < 0.3 ? variance::low : (cv < 1.0 ? variance::medium : variance::high);
+}
+
+/// Mean and spread of item costs (Welford's running moments).
+struct cost_spread {
+  std::size_t n = 0;
+  double mean = 0;
+  double m2 = 0;
+  void add(double x) noexcept {
+    ++n;
+    const double d = x - mean;
+    mean += d / static_cast<double>(n);
+    m2 += d * (x - mean);
+  }
+  /// The sample standard deviation (0 below two items).
+  double stddev() const noexcept;
+  /// Standard deviation over mean; 0 while the mean is 0.
+  double cv() const noexcept { return mean > 0 ? stddev() / mean : 0; }
+  /// The relative standard error of the mean: cv / sqrt(n).
+  double relative_error() const noexcept;
+};
+
+inline double cost_spread::stddev() const noexcept {
+  return n < 2 ? 0 : std::sqrt(m2 / static_cast<double>(n - 1));
+}
+inline double cost_spread::relative_error() const noexcept {
+  return n == 0 ? 1 : cv() / std::sqrt(static_cast<double>(n));
+}
+
+/// The i-th of `n` indices spread over a batch: 0, n/2, n/4, 3n/4, ... (the van der Corput
+/// sequence), so that any prefix of the sequence samples the whole batch.
+constexpr std::size_t spread_index(std::size_t i, std::size_t n) noexcept {
+  double v = 0, f = 0.5;
+  for (std::size_t k = i; k != 0; k >>= 1, f /= 2)
+    if (k & 1) v += f;
+  const auto at = static_cast<std::size_t>(v * static_cast<double>(n));
+  return at < n ? at : n - 1;
+}
 
 /// The process's cost models, one per kernel name, seeded from the run-time profile's
 /// learned costs. Models live as long as the registry: references stay valid.
@@ -251,58 +336,99 @@ constexpr double break_even_work_ns(const machine_profile& p) noexcept {
   return factor * (threads < processes ? threads : processes);
 }
 
-/// What learned_describe() did: the kernel's description with its cost filled in, and how
-/// many leading items it has already run (their outputs are written).
+/// What learned_describe() did: the kernel's description with its cost filled in, and
+/// which items it has already run (their outputs are written).
 struct learned_description {
   kernel_desc desc;
   std::size_t done = 0;   ///< items already run by the probe: the plan is for the rest
+  std::vector<std::size_t> probed_items;  ///< their indices, ascending
   bool probed = false;    ///< this call measured (the first call, or one after a reset)
   double probe_ns = 0;
 };
 
 /// The description of kernel `Op` for a batch `in` with its cost known: declared, learned
-/// from earlier calls, or measured now by running the first items sequentially into `out`
-/// (at most `policy.max_items`, stopping once the probe has spent its share of the
-/// break-even work of `profile`). The caller runs items [done, size) and decides for them.
+/// from earlier calls, or measured now by running items spread over the batch sequentially
+/// into `out` (at most `policy.max_items`; stopping once the mean is known to within
+/// `policy.target_error`, or the probe has spent its budget). The caller runs the items not
+/// in `probed_items` and decides for them. The kernel's variance, where it declares none,
+/// comes from the spread of the measured item costs.
 template <operation Op, std::ranges::random_access_range R, class Out>
 learned_description learned_describe(const Op& op, const R& in, Out out, const machine_profile& profile,
                                      const probe_policy& policy = {},
                                      learned_costs& registry = learned_costs::global()) {
   using kt = kernel_traits<Op>;
-  learned_description r{describe<Op>()};
+  learned_description r{describe<Op>(), 0, {}, false, 0};
   if constexpr (kt::cost_known) {
     return r;
   } else {
     const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
     auto first = std::ranges::begin(in);
-    const auto bytes_of = [&](std::size_t b, std::size_t e) {
-      double total = 0;
-      if constexpr (kt::variable_bytes_in)
-        for (std::size_t i = b; i < e; ++i) total += static_cast<double>(kt::input_bytes(first[static_cast<std::ptrdiff_t>(i)]));
-      return total;
+    const auto bytes_at = [&](std::size_t i) {
+      if constexpr (kt::variable_bytes_in) return static_cast<double>(kt::input_bytes(first[static_cast<std::ptrdiff_t>(i)]));
+      else return 0.0;
     };
     cost_model& model = registry.template of<Op>();
     if (model.needs_probe() && n > 0) {
-      const double budget = policy.budget_fraction * break_even_work_ns(profile);
+      const double floor_budget = policy.budget_fraction * break_even_work_ns(profile);
       const std::size_t limit = std::min(n, std::max<std::size_t>(1, policy.max_items));
-      // Items run in doubling batches (1, 2, 4, ...) with the clock read between batches:
-      // the time a probe reports is the kernel's, not the clock's, even for tiny items.
-      const auto t0 = std::chrono::steady_clock::now();
-      double elapsed = 0;
-      std::size_t k = 0;
-      for (std::size_t batch = 1; k < limit; batch *= 2) {
-        for (const std::size_t end = std::min(limit, k + batch); k < end; ++k) {
+      const std::size_t at_least = std::min(limit, std::max<std::size_t>(1, policy.min_items));
+      std::vector<bool> taken(n, false);
+      const double clock = clock_overhead_ns();
+      double spent = 0;       // time of the spread items when a contiguous run gives the estimate
+      bool recorded = false;
+      cost_spread spread;
+      double elapsed = 0, bytes = 0;
+      for (std::size_t seq = 0; r.probed_items.size() < limit; ++seq) {
+        const std::size_t i = spread_index(seq, n);
+        if (taken[i]) continue;  // a small batch: the sequence repeats an index
+        taken[i] = true;
+        const auto t0 = std::chrono::steady_clock::now();
+        if constexpr (std::is_void_v<typename kt::output_type>) {
+          op(first[static_cast<std::ptrdiff_t>(i)]);
+        } else {
+          out[static_cast<std::ptrdiff_t>(i)] = op(first[static_cast<std::ptrdiff_t>(i)]);
+        }
+        const double ns = std::max(
+            0.0, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() - clock);
+        r.probed_items.push_back(i);
+        elapsed += ns;
+        bytes += bytes_at(i);
+        // Per byte when items vary in size: the spread is the cost's, not the sizes'.
+        const double b = bytes_at(i);
+        spread.add(kt::variable_bytes_in && b > 0 ? ns / b : ns);
+        if (r.probed_items.size() < at_least) continue;
+        const double budget = std::max(floor_budget, policy.batch_fraction * (elapsed / static_cast<double>(r.probed_items.size())) * static_cast<double>(n));
+        if (spread.relative_error() <= policy.target_error || elapsed >= budget) break;
+      }
+      // Items this fast are timed mostly by cold caches and the clock when taken one at a
+      // time far apart: the estimate then comes from a contiguous run timed as a whole.
+      if (r.probed_items.size() < limit && elapsed / static_cast<double>(r.probed_items.size()) < min_spread_item_ns) {
+        spent = elapsed;
+        elapsed = bytes = 0;
+        const std::size_t before = r.probed_items.size();
+        const auto t0 = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < n && r.probed_items.size() < limit; ++i) {
+          if (taken[i]) continue;
+          taken[i] = true;
           if constexpr (std::is_void_v<typename kt::output_type>) {
-            op(first[static_cast<std::ptrdiff_t>(k)]);
+            op(first[static_cast<std::ptrdiff_t>(i)]);
           } else {
-            *out = op(first[static_cast<std::ptrdiff_t>(k)]);
-            ++out;
+            out[static_cast<std::ptrdiff_t>(i)] = op(first[static_cast<std::ptrdiff_t>(i)]);
           }
+          r.probed_items.push_back(i);
+          bytes += bytes_at(i);
         }
         elapsed = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-        if (k >= policy.min_items && elapsed >= budget) break;
+        model.record(r.probed_items.size() - before, elapsed, bytes);
+        recorded = true;
       }
-      model.record(k, elapsed, bytes_of(0, k));
+      std::sort(r.probed_items.begin(), r.probed_items.end());
+      const std::size_t k = r.probed_items.size();
+      if (!recorded) model.record(k, elapsed, bytes);
+      elapsed += spent;
+      // Below a couple of microseconds an item's time is mostly the clock's own jitter: its
+      // spread says nothing of the kernel (and dispatch, not variance, decides there).
+      if (k >= 2 && elapsed / static_cast<double>(k) >= min_spread_item_ns) model.record_spread(spread.cv());
       model.count_probe(k, elapsed);
       record_probe(k);  // the library's statistics count it too
       r.done = k;
@@ -312,10 +438,22 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
       model.count_estimated_call();
     }
     const std::size_t rest = n - r.done;
-    const double rest_bytes = bytes_of(r.done, n);
+    double rest_bytes = 0;
+    if constexpr (kt::variable_bytes_in) {
+      std::size_t next = 0;  // the probed indices are ascending
+      for (std::size_t i = 0; i < n; ++i) {
+        if (next < r.probed_items.size() && r.probed_items[next] == i) {
+          ++next;
+          continue;
+        }
+        rest_bytes += bytes_at(i);
+      }
+    }
     r.desc.cost_ns = model.estimate_ns(rest, rest_bytes);
     if constexpr (kt::variable_bytes_in)
       if (rest > 0) r.desc.bytes_in = rest_bytes / static_cast<double>(rest);
+    if (!kt::variance_declared)
+      if (const double cv = model.spread(); cv >= 0) r.desc.variance = variance_of_spread(cv);
     return r;
   }
 }

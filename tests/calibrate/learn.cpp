@@ -1,9 +1,11 @@
 // Learned costs: an unknown-cost kernel is measured on its first call (a bounded probe),
 // decided from the estimate, and decided without probing on later calls.
+#include <breakeven/api.hpp>  // describe_batch
 #include <breakeven/learn.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <numeric>
@@ -89,13 +91,20 @@ TEST_CASE("an unknown-cost kernel is probed on its first call only", "[calibrate
   std::iota(in.begin(), in.end(), 0);
   std::vector<int> out(in.size(), -1);
 
-  // First call: the probe runs leading items sequentially, writes their outputs, measures.
+  // First call: the probe runs items spread over the batch sequentially, writes their
+  // outputs, measures.
   const auto first = be::learned_describe(slow_unknown{}, in, out.begin(), prof, {}, registry);
   CHECK(first.probed);
-  REQUIRE(first.done >= 1);
+  REQUIRE(first.done >= 2);
   CHECK(first.done < in.size());
-  for (std::size_t i = 0; i < first.done; ++i) CHECK(out[i] == in[i] * 2);
-  CHECK(out[first.done] == -1);  // the rest is the caller's
+  REQUIRE(first.probed_items.size() == first.done);
+  std::size_t written = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const bool probed = std::find(first.probed_items.begin(), first.probed_items.end(), i) != first.probed_items.end();
+    CHECK(out[i] == (probed ? in[i] * 2 : -1));  // the rest is the caller's
+    written += probed ? 1 : 0;
+  }
+  CHECK(written == first.done);
   CHECK(first.desc.cost_ns >= 200'000);  // busy-waited at least that long per item
   const auto& model = registry.of<slow_unknown>();
   CHECK(model.stats().probe_calls == 1);
@@ -128,7 +137,7 @@ TEST_CASE("a cheap unknown-cost kernel is probed within its budget and stays seq
   const auto r = be::learned_describe(fast_unknown{}, in, out.begin(), prof, policy, registry);
   CHECK(r.probed);
   CHECK(r.done <= 64);
-  CHECK(r.done >= 1);
+  CHECK(r.done >= 2);
   CHECK(r.desc.cost_ns >= 0);
   CHECK(r.desc.cost_ns < 5'000);
   // The probe is bounded by items here; its time is far below the break-even work.
@@ -145,6 +154,8 @@ TEST_CASE("the probe stops once it has spent its share of the break-even work", 
   be::probe_policy policy;
   policy.max_items = 1'000;
   policy.budget_fraction = 0.01;  // 1% of ~2 x 64 us: one 200 us item is already past it
+  policy.batch_fraction = 0;      // (and no share of the batch's work)
+  policy.target_error = 0;        // the estimate is never precise enough: the budget decides
   const auto r = be::learned_describe(slow_unknown{}, in, out.begin(), prof, policy, registry);
   CHECK(r.done == policy.min_items);
 }
@@ -200,4 +211,105 @@ TEST_CASE("learned estimates persist through the run-time profile file", "[calib
   CHECK(fresh.entries().size() == 1);
   fresh.reset();
   CHECK(fresh.model("test.persisted").needs_probe());
+}
+
+namespace {
+// Items of two kinds, 100x apart in cost (10 us and 1 ms, one in eight dear), mixed
+// pseudo-randomly over the batch: the cost undeclared, its variance too.
+bool dear_item(int x) { return (static_cast<unsigned>(x) * 2654435761u >> 13) % 8 == 0; }
+struct ragged_unknown {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = be::unknown_cost;
+  static constexpr const char* name = "test.ragged_unknown";
+  int operator()(const int& x) const {
+    busy_ns(dear_item(x) ? 1'000'000 : 10'000);
+    return x;
+  }
+};
+// A declared cost per item, by the item: 100x apart, no timing involved.
+struct ragged_declared {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{10};
+  static std::chrono::microseconds cost_of(const int& x) {
+    return std::chrono::microseconds{dear_item(x) ? 1000 : 10};
+  }
+  int operator()(const int& x) const { return x; }
+};
+struct even_declared {  // the same, but every item costs the same
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::microseconds{10};
+  static std::chrono::microseconds cost_of(const int&) { return std::chrono::microseconds{50}; }
+  int operator()(const int& x) const { return x; }
+};
+struct per_byte {  // 2 ns per input byte on top of 1 us
+  using input_type = std::string;
+  using output_type = std::size_t;
+  static constexpr auto cost = std::chrono::microseconds{1};
+  static constexpr auto cost_per_byte = std::chrono::nanoseconds{2};
+  static std::size_t bytes_in(const std::string& s) { return s.size(); }
+  std::size_t operator()(const std::string& s) const { return s.size(); }
+};
+}  // namespace
+
+TEST_CASE("items 100x apart in cost: probed over the batch, variance high, dynamic chunks", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(1'000);
+  std::iota(in.begin(), in.end(), 0);
+  std::vector<int> out(in.size(), -1);
+  const auto r = be::learned_describe(ragged_unknown{}, in, out.begin(), prof, {}, registry);
+  REQUIRE(r.probed);
+  // More than one item, bounded, and spread: not a prefix of the batch.
+  CHECK(r.done > 1);
+  CHECK(r.done <= be::probe_policy{}.max_items);
+  CHECK(r.probed_items.back() >= in.size() / 2);
+  CHECK(registry.of<ragged_unknown>().stats().probed_items == r.done);
+  CHECK(r.desc.variance == be::variance::high);
+  const auto p = be::decide(r.desc, in.size() - r.done, prof);
+  REQUIRE(p.kind != executor_kind::sequential);
+  CHECK(p.dynamic);
+  // A later call decides from what was learned, variance included, without probing.
+  std::vector<int> out2(in.size(), -1);
+  const auto later = be::learned_describe(ragged_unknown{}, in, out2.begin(), prof, {}, registry);
+  CHECK_FALSE(later.probed);
+  CHECK(later.desc.variance == be::variance::high);
+}
+
+TEST_CASE("a cost declared per item: the batch is costed by items spread over it", "[calibrate][learn]") {
+  std::vector<int> in(1'000);
+  std::iota(in.begin(), in.end(), 0);
+  static_assert(be::kernel_traits<ragged_declared>::cost_per_item_varies);
+  static_assert(!be::kernel_traits<even_declared>::variance_declared);
+  const be::kernel_desc ragged = be::detail::describe_batch<ragged_declared>(in);
+  CHECK(ragged.variance == be::variance::high);
+  CHECK(ragged.cost_ns > 50'000);  // about one item in eight costs 1 ms
+  CHECK(be::decide(ragged, in.size(), prof).dynamic);
+  const be::kernel_desc even = be::detail::describe_batch<even_declared>(in);
+  CHECK(even.variance == be::variance::low);
+  CHECK(even.cost_ns == 50'000);
+  // Per byte: 4,000-byte items cost 1 us + 8 us.
+  const std::vector<std::string> texts(10, std::string(4'000, 'x'));
+  CHECK(be::detail::describe_batch<per_byte>(texts).cost_ns == Approx(9'000));
+  CHECK(be::kernel_traits<per_byte>::item_cost_ns(std::string(10, 'y')) == Approx(1'020));
+}
+
+TEST_CASE("the spread of item costs classifies variance", "[calibrate][learn]") {
+  CHECK(be::variance_of_spread(0.05) == be::variance::low);
+  CHECK(be::variance_of_spread(0.5) == be::variance::medium);
+  CHECK(be::variance_of_spread(2.5) == be::variance::high);
+  be::cost_spread s;
+  for (double x : {10.0, 10.0, 10.0, 10.0}) s.add(x);
+  CHECK(s.cv() == 0);
+  CHECK(s.relative_error() == 0);
+  be::cost_spread t;
+  for (int i = 0; i < 100; ++i) t.add(i % 4 == 0 ? 1000.0 : 10.0);
+  CHECK(be::variance_of_spread(t.cv()) == be::variance::high);
+  // Spread indices cover the batch and never leave it.
+  CHECK(be::spread_index(0, 1000) == 0);
+  CHECK(be::spread_index(1, 1000) == 500);
+  CHECK(be::spread_index(2, 1000) == 250);
+  CHECK(be::spread_index(3, 1000) == 750);
+  for (std::size_t i = 0; i < 100; ++i) CHECK(be::spread_index(i, 7) < 7);
 }
