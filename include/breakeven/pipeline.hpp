@@ -209,9 +209,10 @@ struct map_into_fn {
         const auto forever = std::chrono::hours(1);
         sink_profile terms = o.sink_terms.value_or(sink_profile{});
         if (!o.sink_terms && o.batch.forced == 0) {
-          // A commit of 1 row (twice: the first may pay for warming up), then one of N rows,
-          // N growing eightfold until the rows' cost shows above the commit's noise (the
-          // N-row commit takes half as long again as the 1-row one) or the rows run out.
+          // Commits of 1 row, then of N rows, each the fastest of three (a commit's time
+          // varies: a shared disk's fsync, a server's other clients); N grows eightfold
+          // until the rows' cost shows above the commit's (the N-row commit takes half as
+          // long again as the 1-row one) or the rows run out.
           double one = 1e300, many = 0, bytes = terms.row_bytes;
           std::size_t n_rows = 0;
           bool clean = true;
@@ -224,17 +225,27 @@ struct map_into_fn {
             clean = c.counts().batches == before.batches + 1 && c.counts().retries == before.retries;
             return ns;
           };
-          for (int k = 0; k < 2 && clean; ++k) {
+          for (int k = 0; k < 3 && clean; ++k) {
             if (!q.pop_batch(got, 1, ~std::size_t{0}, forever)) { clean = false; break; }
             one = std::min(one, timed_commit());
           }
           for (std::size_t want = std::max<std::size_t>(2, o.calibration_rows); clean; want *= 8) {
-            if (!q.pop_batch(got, want, ~std::size_t{0}, forever)) break;
-            n_rows = got.size();
-            many = timed_commit();
+            double best = 1e300;
+            std::size_t rows_at = 0;
+            for (int k = 0; k < 3 && clean && q.pop_batch(got, want, ~std::size_t{0}, forever); ++k) {
+              const std::size_t m = got.size();
+              const double ns = timed_commit();
+              if (m != want && k > 0) break;  // the rows ran out: keep the full batches' time
+              rows_at = m;
+              best = std::min(best, ns);
+              if (m != want) break;
+            }
+            if (!clean || rows_at == 0) break;
+            n_rows = rows_at;
+            many = best;
             if (many >= 1.5 * one || n_rows < want || want >= 8192) break;
           }
-          if (clean && n_rows >= 2) terms = sink_terms_from_timings(one, many, n_rows, bytes);
+          if (clean && n_rows >= 2) terms = sink_terms_from_timings(one, many, n_rows, bytes, terms);
           else terms.row_bytes = bytes;
         }
         decision = decide_sink_batch(terms, o.batch);

@@ -21,6 +21,7 @@ struct sink_profile {
   double row_ns = 2'000;         ///< cost of one more row in a commit
   double row_bytes = 64;         ///< bytes of one row as queued
   bool measured = false;         ///< true when timed against the real sink
+  bool inconclusive = false;     ///< the start-up timing was noise (a commit no dearer than a row): not used
 };
 
 /// What the caller asks of the batches.
@@ -92,14 +93,23 @@ constexpr sink_decision decide_sink_batch(const sink_profile& p, const sink_batc
 }
 
 /// The terms from two commits timed against the real sink: one of 1 row (`one_ns`) and one
-/// of `n` rows (`n_ns`), `bytes` per row.
-constexpr sink_profile sink_terms_from_timings(double one_ns, double n_ns, std::size_t n, double bytes) {
+/// of `n` rows (`n_ns`), `bytes` per row. A commit that costs less than a row is no
+/// database's: the timings were noise (a stalled fsync in the N-row commit), and the terms
+/// of `fallback` are kept, marked inconclusive.
+constexpr sink_profile sink_terms_from_timings(double one_ns, double n_ns, std::size_t n, double bytes,
+                                               const sink_profile& fallback = {}) {
   sink_profile p;
   p.measured = true;
   p.row_bytes = bytes;
   const double extra = n > 1 ? (n_ns - one_ns) / static_cast<double>(n - 1) : 0;
   p.row_ns = extra > 1 ? extra : 1;  // a row never costs nothing: the rule needs a slope
   p.commit_ns = one_ns - p.row_ns > 0 ? one_ns - p.row_ns : 0;
+  if (p.commit_ns < p.row_ns) {
+    p = fallback;
+    p.row_bytes = bytes;
+    p.measured = false;
+    p.inconclusive = true;
+  }
   return p;
 }
 
@@ -121,7 +131,9 @@ inline std::string explain(const sink_decision& d) {
   std::string s;
   std::snprintf(b, sizeof b, "writer batch %zu rows: a commit costs %s and a row %s (%s); ", d.batch,
                 format_ns(d.terms.commit_ns).c_str(), format_ns(d.terms.row_ns).c_str(),
-                d.terms.measured ? "measured against this sink" : "from the given profile, not measured");
+                d.terms.measured       ? "measured against this sink"
+                : d.terms.inconclusive ? "the profile's: timing this sink at start-up was inconclusive"
+                                       : "from the given profile, not measured");
   s += b;
   std::snprintf(b, sizeof b, "the commit stays under %.1f%% of a batch from %zu rows", d.options.max_overhead * 100, d.wanted);
   s += b;

@@ -4,7 +4,8 @@
 # root; created if missing), a Unix socket in that directory, no TCP. The server is stopped
 # and the directory removed at the end, whatever COMMAND's fate. COMMAND sees
 #   BREAKEVEN_TEST_PG          its libpq connection string
-#   BREAKEVEN_TEST_PG_RESTART  a shell command that stops the server and starts it again
+#   BREAKEVEN_TEST_PG_STOP     a shell command that stops the server (fast: connections cut)
+#   BREAKEVEN_TEST_PG_START    a shell command that starts it again
 set -eu
 bindir=
 for v in 15 16 17 14 13; do
@@ -35,7 +36,8 @@ $as "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >"$di
 opts="-k $dir -c listen_addresses= -p 5432"
 $ctl -o "$opts" -w -t 60 start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 export BREAKEVEN_TEST_PG="host=$dir port=5432 user=postgres dbname=postgres connect_timeout=5"
-export BREAKEVEN_TEST_PG_RESTART="$ctl -m fast -w stop >/dev/null && sleep 1 && $ctl -o '$opts' -w -t 60 start >/dev/null"
+export BREAKEVEN_TEST_PG_STOP="$ctl -m fast -w -t 60 stop >/dev/null"
+export BREAKEVEN_TEST_PG_START="$ctl -o '$opts' -w -t 60 start >/dev/null"
 status=0
 "$@" || status=$?
 exit $status

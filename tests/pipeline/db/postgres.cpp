@@ -1,6 +1,6 @@
 // The PostgreSQL sink against a real server, started for these tests by pg_fixture.sh
-// (BREAKEVEN_TEST_PG: its connection string; BREAKEVEN_TEST_PG_RESTART: a command that
-// stops the server and starts it again).
+// (BREAKEVEN_TEST_PG: its connection string; BREAKEVEN_TEST_PG_STOP and _START: commands
+// that stop the server and start it again).
 #include "../support.hpp"
 
 #include <breakeven/pipeline.hpp>
@@ -100,34 +100,42 @@ TEST_CASE("postgres: with an upsert key, running the job again leaves each row o
 }
 
 TEST_CASE("postgres: the server stopped and restarted mid-run; no row lost", "[pipeline][postgres][faults]") {
-  const char* restart = std::getenv("BREAKEVEN_TEST_PG_RESTART");
-  REQUIRE(restart != nullptr);
+  const char* stop = std::getenv("BREAKEVEN_TEST_PG_STOP");
+  const char* start = std::getenv("BREAKEVEN_TEST_PG_START");
+  REQUIRE(stop != nullptr);
+  REQUIRE(start != nullptr);
   const auto items = ids(30000);
   auto opts = docs_table("docs_restart", true);
   sink_t s(opts);
-  // A sink slowed down per batch, so that the run is still going when the server goes.
-  struct slowed {
+  // After 20 batches the sink waits until the server is down, so that the writer meets it
+  // stopped whatever the machine's speed; the server comes back a second later.
+  struct stopped_midway {
     sink_t& s;
     std::atomic<std::size_t> batches{0};
+    std::atomic<bool> server_down{false};
     void write_batch(std::span<const row> b) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      while (batches >= 20 && !server_down) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       s.write_batch(b);
       ++batches;
     }
     void flush() { s.flush(); }
     void close() { s.close(); }
-  } slow{s};
+  } midway{s};
   breakeven::pipeline_options o;
   o.batch.forced = 100;
-  std::atomic<int> restarted{-1};
+  int stopped = -1, started = -1;
   std::thread chaos([&] {
-    while (slow.batches < 20) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    restarted = std::system(restart);
+    while (midway.batches < 20) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    stopped = std::system(stop);
+    midway.server_down = true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    started = std::system(start);
   });
-  const auto r = breakeven::map_into(hash_doc{}, items, slow, o);
+  const auto r = breakeven::map_into(hash_doc{}, items, midway, o);
   chaos.join();
   INFO(r.explain());
-  REQUIRE(restarted == 0);
+  REQUIRE(stopped == 0);
+  REQUIRE(started == 0);
   REQUIRE(r.retries > 0);  // the writer did meet the stopped server
   REQUIRE(r.committed + r.failed.size() == items.size());
   REQUIRE(r.failed.empty());
