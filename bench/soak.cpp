@@ -61,6 +61,7 @@ struct affine_or_die {
   using input_type = std::int32_t;
   using output_type = std::int32_t;
   static constexpr auto cost = std::chrono::nanoseconds{200};
+  static constexpr bool bitwise_transport = true;  // a plain number: its bytes mean the same in a worker
   std::int32_t crash = -1;
   std::int32_t operator()(const std::int32_t& x) const {
     if (x == crash) ::_exit(9);

@@ -28,6 +28,7 @@ struct burn {
   using input_type = int;
   using output_type = int;
   static constexpr auto cost = std::chrono::milliseconds{1};
+  static constexpr bool bitwise_transport = true;  // a plain number: its bytes mean the same in a worker
   std::int64_t ns = 1'000'000;
   int operator()(const int& x) const {
     const auto end = clock_type::now() + std::chrono::nanoseconds(ns);

@@ -25,6 +25,7 @@ struct task {
   using input_type = int;
   using output_type = long long;
   static constexpr auto cost = std::chrono::milliseconds{1};  // the run-time description below says how long
+  static constexpr bool bitwise_transport = true;  // a plain number: its bytes mean the same in a worker
   int ms = 1;
   long long operator()(const int& seed) const {
     const auto end = clock_type::now() + std::chrono::milliseconds(ms);
