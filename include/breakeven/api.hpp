@@ -81,6 +81,14 @@ executor_kind on_executor(const plan& p, Body&& body) {
   }
 }
 
+// True for a kernel that declares `shared_sink`; false for one that is not a kernel at all,
+// whose first error (the trait it lacks) is then the only one.
+template <class Op>
+inline constexpr bool shared_sink_kernel = [] {
+  if constexpr (operation<Op>) return kernel_traits<Op>::shared_sink;
+  else return false;
+}();
+
 // Some executor admits kernel `Op`: the one rule select_t and decide() state in these words.
 template <class Op>
 consteval bool check_some_executor_admits() {
@@ -253,7 +261,7 @@ struct map_fn {
   auto operator()(const Op& op, R&& items, const call_options& o = {}) const {
     static_assert(check_operation<Op>());
     static_assert(detail::check_items<Op, R>());
-    static_assert(!kernel_traits<Op>::shared_sink,
+    static_assert(!detail::shared_sink_kernel<Op>,
                   "breakeven::map: the kernel's 'shared_sink' trait is true: its results go to one batched writer, "
                   "call breakeven::map_into(kernel, items, sink) (<breakeven/pipeline.hpp>)");
     static_assert(!std::is_void_v<output_t<Op>>,

@@ -129,7 +129,10 @@ struct guarded {
   static constexpr std::size_t bytes_out = kt::bytes_out + 32;
   static constexpr std::size_t bytes_in = kt::bytes_in;
 
-  Op op{};
+  // The wrapper adds no bytes: an empty kernel leaves it empty (default-constructed in a
+  // worker), a kernel of raw bytes makes it raw bytes too (it travels as they do).
+  static constexpr bool bitwise_transport = bitwise_transportable<Op>;
+  [[no_unique_address]] Op op{};
 
   output_type operator()(const input_type& x) const {
     try {

@@ -1,4 +1,6 @@
 // build error: static.assert(ion)? failed.*no executor admits this kernel \(isolation needs a process executor
+// max errors: 2
+// (the second error is this file's own check of the twin's choice, not a cascade)
 // select_t refuses a kernel no executor admits (isolation, with an input that cannot cross a
 // process boundary) in the words of decide()'s reason; the twin's input can cross.
 #include <breakeven/select.hpp>

@@ -56,11 +56,11 @@ bool in_main_program(const void* p) noexcept {
   } q{reinterpret_cast<std::uintptr_t>(p), false};
   ::dl_iterate_phdr(
       [](dl_phdr_info* info, std::size_t, void* data) -> int {
-        auto* q = static_cast<query*>(data);
+        auto* asked = static_cast<query*>(data);
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr)& ph = info->dlpi_phdr[i];
           const std::uintptr_t b = info->dlpi_addr + ph.p_vaddr;
-          if (ph.p_type == PT_LOAD && q->address >= b && q->address < b + ph.p_memsz) q->found = true;
+          if (ph.p_type == PT_LOAD && asked->address >= b && asked->address < b + ph.p_memsz) asked->found = true;
         }
         return 1;  // the first object is the main program: stop there
       },
