@@ -28,6 +28,7 @@
 namespace breakeven_test::codec_fuzz {
 
 struct point {
+  static constexpr bool bitwise_transport = true;  // two numbers: their bytes mean the same anywhere
   double x = 0, y = 0;
 };
 struct record {
