@@ -1,5 +1,6 @@
 // build error: (incomplete type|undefined template) .*process_pool_input_type_is_not_transportable_describe_it_with_BOOST_HANA_DEFINE_STRUCT_or_if_it_is_raw_bytes_set_enable_bitwise_transport<.*node
-// max errors: 2
+// max errors: 3
+// max lines: 60
 // A struct holding a pointer is trivially copyable but means nothing in another process:
 // the first error names the type and both fixes. Its twin describes the struct with Hana.
 #include <breakeven/executor/process_pool.hpp>
