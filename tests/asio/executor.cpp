@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -26,24 +27,28 @@ struct which_thread {
   }
 };
 
-// The ids of the threads running `pool` (each posts its id until all `n` are seen).
+// The ids of the threads running `pool` (each posts its id until all `n` are seen). The
+// handlers share their state by ownership: one may still be reading it after the caller has
+// seen the last arrival and returned.
 std::set<std::thread::id> threads_of(asio::thread_pool& pool, std::size_t n) {
-  std::mutex m;
-  std::set<std::thread::id> ids;
-  std::atomic<std::size_t> arrived{0};
+  struct state {
+    std::mutex m;
+    std::set<std::thread::id> ids;
+    std::atomic<std::size_t> arrived{0};
+  };
+  const auto s = std::make_shared<state>();
   for (std::size_t i = 0; i < n; ++i)
-    asio::post(pool, [&] {
+    asio::post(pool, [s, n] {
       {
-        std::lock_guard lock(m);
-        ids.insert(std::this_thread::get_id());
+        std::lock_guard lock(s->m);
+        s->ids.insert(std::this_thread::get_id());
       }
-      ++arrived;
-      while (arrived.load() < n) std::this_thread::yield();  // hold the thread until all arrive
+      ++s->arrived;
+      while (s->arrived.load() < n) std::this_thread::yield();  // hold the thread until all arrive
     });
-  REQUIRE(eventually([&] { return arrived.load() == n; }));
-  std::this_thread::sleep_for(1ms);
-  std::lock_guard lock(m);
-  return ids;
+  REQUIRE(eventually([&] { return s->arrived.load() == n; }));
+  std::lock_guard lock(s->m);
+  return s->ids;
 }
 
 }  // namespace

@@ -161,3 +161,15 @@ TEST_CASE("a call larger than the memory available fails before any work starts"
   pool.bulk_map(stest::triple_or_crash{}, small, small_out.begin());  // and the pool works on
   CHECK(small_out[15] == 15);
 }
+
+TEST_CASE("try_bulk_map on a terminated pool reports every item and throws nothing", "[shm][faults][parent]") {
+  be::shared_memory_pool pool(1);
+  pool.terminate();
+  std::vector<std::int32_t> naps(4, 1);
+  std::vector<std::int32_t> slept(naps.size(), -1);
+  be::bulk_report r;
+  REQUIRE_NOTHROW(r = pool.try_bulk_map(stest::nap_ms{}, naps, slept.begin(), {.chunk = 1}));
+  CHECK(r.failed_items() == 4);
+  CHECK_THROWS_AS(r.rethrow(), be::pool_closed);
+  CHECK(slept == std::vector<std::int32_t>(4, -1));
+}

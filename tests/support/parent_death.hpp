@@ -12,6 +12,8 @@
 #include <breakeven/concepts.hpp>
 #include <breakeven/executor/process_pool.hpp>
 
+#include "process_hygiene.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -83,28 +85,6 @@ inline int parent_program(const char* method) {
   auto c = pool.submit(spinner{}, 0);
   std::this_thread::sleep_for(std::chrono::seconds(120));  // killed long before
   return 0;
-}
-
-/// pid -> (parent, state) of every process, from /proc.
-inline std::map<pid_t, std::pair<pid_t, char>> process_table() {
-  std::map<pid_t, std::pair<pid_t, char>> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return out;
-  while (const dirent* e = ::readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0) continue;
-    std::ifstream f(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(f, line)) continue;
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    pid_t ppid;
-    if (rest >> state >> ppid) out[pid] = {ppid, state};
-  }
-  ::closedir(d);
-  return out;
 }
 
 /// Every process below `root` (children, their children, ...).

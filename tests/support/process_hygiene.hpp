@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <dirent.h>
@@ -61,9 +63,9 @@ inline bool sanitizer_helper(pid_t pid) {
   return comm.find("symbolizer") != std::string::npos || comm == "addr2line";
 }
 
-/// Processes whose parent is `parent` (zombies included), from /proc.
-inline std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> out;
+/// pid -> (parent, state) of every process, from /proc.
+inline std::map<pid_t, std::pair<pid_t, char>> process_table() {
+  std::map<pid_t, std::pair<pid_t, char>> out;
   DIR* d = ::opendir("/proc");
   if (d == nullptr) return out;
   while (const dirent* e = ::readdir(d)) {
@@ -77,9 +79,17 @@ inline std::vector<pid_t> children_of(pid_t parent) {
     std::istringstream rest(line.substr(close + 2));
     char state;
     pid_t ppid;
-    if (rest >> state >> ppid && ppid == parent) out.push_back(pid);
+    if (rest >> state >> ppid) out[pid] = {ppid, state};
   }
   ::closedir(d);
+  return out;
+}
+
+/// Processes whose parent is `parent` (zombies included), from /proc.
+inline std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& [pid, info] : process_table())
+    if (info.first == parent) out.push_back(pid);
   return out;
 }
 

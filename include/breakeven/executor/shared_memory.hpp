@@ -551,6 +551,11 @@ class shared_memory_pool {
       call->started();
       try {
         detail::process_pool_access::submit(pool_, std::move(t));
+      } catch (const pool_closed&) {
+        // Terminated under the call: this chunk and every unsent one fail, as unfinished ones do.
+        call->ended(c, {{b, k, std::current_exception()}});
+        call->cancelled(c + 1, std::current_exception());
+        break;
       } catch (...) {
         call->ended(c, {{b, k, std::current_exception()}});
         throw;
