@@ -287,12 +287,19 @@ class kernel_feedback {
   void refresh(const learn_policy& lp) {
     model_corrections mc;
     mc.calls = calls_;
-    const double w = work_[0].factor(), borrowed = std::exp(borrowed_work());
-    for (std::size_t k = 0; k < executor_kind_count; ++k) {
-      mc.work[k] = k == 0 ? w : work_[k].samples != 0 ? work_[k].factor() : borrowed;
-      mc.transport[k] = transport_[k].factor();
-      mc.setup[k] = setup_[k].factor();
-      if (k == 0 || runs_[0] == 0 || runs_[k] == 0 || runs_[0] + runs_[k] < lp.confident_calls) continue;
+    // Only the terms that measured anything cost an exp(): a kernel that only ever ran
+    // sequentially (the fast path's calls) pays one.
+    const double w = work_[0].samples != 0 ? work_[0].factor() : 1;
+    const double b = borrowed_work();
+    const double borrowed = b == work_[0].log_factor ? w : std::exp(b);
+    for (std::size_t k = 1; k < executor_kind_count; ++k) {
+      mc.work[k] = work_[k].samples != 0 ? work_[k].factor() : borrowed;
+      if (transport_[k].samples != 0) mc.transport[k] = transport_[k].factor();
+      if (setup_[k].samples != 0) mc.setup[k] = setup_[k].factor();
+    }
+    mc.work[0] = w;
+    for (std::size_t k = 1; k < executor_kind_count; ++k) {
+      if (runs_[0] == 0 || runs_[k] == 0 || runs_[0] + runs_[k] < lp.confident_calls) continue;
       const double spread = std::sqrt(var_[0] + var_[k]);
       if (!(spread <= lp.confident_spread)) continue;
       const double margin = std::exp(lp.margin_sigmas * spread);
