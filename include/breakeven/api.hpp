@@ -183,6 +183,7 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   std::size_t done = 0;
   kernel_desc desc;
   std::vector<std::size_t> probed;  // items a probe ran, spread over the batch
+  double probe_ns = 0;
   if constexpr (kt::cost_known || kt::cost_per_item_varies) {
     desc = describe_batch<Op>(in);
   } else {
@@ -190,9 +191,11 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
     done = learned.done;
     desc = learned.desc;
     probed = std::move(learned.probed_items);
+    probe_ns = learned.probe_ns;
   }
   bool full = false;
-  plan p = plan_call<Op, P, StaticN>(n - done, o, full, desc);
+  kernel_feedback& fb = feedback_of<Op>();
+  plan p = plan_call<Op, P, StaticN>(n - done, o, full, desc, &fb);
   if (full && debug_enabled()) detail::log_plan(p, kt::name);
   if (!call_proceeds(p, full)) return;
   executor_kind ran = executor_kind::sequential;
@@ -224,6 +227,16 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   record_call(ran, n, static_cast<std::uint64_t>(ns));
+  // The same time teaches the kernel's corrections (feedback.hpp): no clock read of its own.
+  if (o.learn && learning_enabled()) {
+    const double t = static_cast<double>(ns) - probe_ns;
+    if (full) {
+      fb.record(p, ran, t);
+      if (explored(p)) fb.count_exploration_cost(t, p.of(p.runner_up).estimate_ns());
+    } else {
+      fb.record_sequential(desc.cost_ns * static_cast<double>(n - done), t);
+    }
+  }
 }
 
 // run_planned, once the entry point's checks passed: after a failed check the call stops

@@ -6,6 +6,7 @@
 #include <breakeven/break_even_table.hpp>
 #include <breakeven/config.hpp>
 #include <breakeven/decide.hpp>
+#include <breakeven/feedback.hpp>
 #include <breakeven/profile_io.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/executor/sequential.hpp>
@@ -21,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 namespace breakeven {
 
@@ -89,7 +92,35 @@ class executor_registry {
   std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
+/// This machine as learned corrections are keyed: its host name and its hardware threads.
+inline std::string machine_key() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "unknown");
+  return std::string(host) + ":" + std::to_string(std::thread::hardware_concurrency());
+}
+
+/// The corrections this process learns (feedback.hpp), started from BREAKEVEN_PROFILE's
+/// entries measured on this machine; entries of another machine are reported once and ignored.
+inline feedback_registry& learned_corrections() {
+  static feedback_registry registry(machine_key());
+  static const bool seeded = [] {
+    const profile_document& doc = environment_profile();
+    for (const std::string& why : registry.preload(doc.corrections))
+      std::fprintf(stderr, "breakeven: %s: %s\n", doc.source.c_str(), why.c_str());
+    return true;
+  }();
+  (void)seeded;
+  return registry;
+}
+
 namespace detail {
+
+// Kernel `Op`'s corrections, looked up once.
+template <operation Op>
+kernel_feedback& feedback_of() {
+  static kernel_feedback& f = learned_corrections().of<Op>();
+  return f;
+}
 
 // The options of one call merged with the switches in force and the pools' state;
 // `payload_bytes` (the call's inputs and outputs) tells whether the shared segment holds
@@ -231,17 +262,23 @@ inline bool call_proceeds(const plan& p, bool full) {
 /// path was taken (the plan then holds only kind, batch and profile). Turning the log on
 /// (BREAKEVEN_DEBUG) decides such a call in full to print it: the decision is the same.
 /// `desc` describes the kernel for this batch (describe<Op>() with measured bytes or a
-/// learned cost filled in).
+/// learned cost filled in). With `fb` (the kernel's feedback) and learning on (settings::learn
+/// and call_options::learn), the estimates take its corrections and the call may explore;
+/// a kernel measured costlier than declared leaves the fast path (whose table assumes the
+/// declared cost).
 template <operation Op, call_profile P = runtime_profile_source, std::size_t StaticN = 0>
-plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>()) {
+plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>(),
+               kernel_feedback* fb = nullptr) {
   using kt = kernel_traits<Op>;
   const settings s = current_settings();
   const machine_profile& prof = profile_of<P>();
+  const bool learn = fb != nullptr && s.learn && options.learn;
   full = false;
   // An item-dependent cost (cost_of, cost_per_byte) or a measured item size is the batch's:
   // such kernels always get the full decision.
   if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies) {
-    if (!s.debug && !options.async && detail::plain_call(options, s) && detail::fast_sequential<Op, P, StaticN>(n)) {
+    if (!s.debug && !options.async && detail::plain_call(options, s) && !(learn && fb->leaves_fast_path()) &&
+        detail::fast_sequential<Op, P, StaticN>(n)) {
       plan p;
       p.batch = n;
       p.cost_ns = desc.cost_ns;
@@ -253,7 +290,8 @@ plan plan_call(std::size_t n, const call_options& options, bool& full, const ker
   const auto payload = static_cast<std::size_t>(static_cast<double>(n) * (desc.bytes_in + desc.bytes_out));
   const call_options merged = detail::merge(options, s, payload);
   if (detail::plan_hook().load(std::memory_order_relaxed) != nullptr) detail::hooked_options() = merged;
-  return decide(desc, n, prof, merged);
+  if (!learn) return decide(desc, n, prof, merged);
+  return fb->explore(decide(desc, n, prof, merged, fb->corrections()), merged);
 }
 
 }  // namespace breakeven

@@ -7,6 +7,8 @@
 //   BREAKEVEN_MAX_WORKERS=N     cap workers per call
 //   BREAKEVEN_FORCE=KIND        sequential | thread_pool | process_pool | shared_memory
 //   BREAKEVEN_DEBUG=1           print every plan with its reasons to stderr
+//   BREAKEVEN_LEARN=0           decisions do not learn from measured calls: every plan is
+//                               the static one (feedback.hpp; call_options::learn per call)
 //
 // A compile-time switch, BREAKEVEN_DISABLE_PARALLEL, makes every plan sequential in code.
 // A value that cannot be read is reported once on stderr and ignored, never fatal.
@@ -29,8 +31,9 @@ struct settings {
   bool disabled = false;
   bool no_processes = false;
   unsigned max_workers = 0;               ///< 0: no cap
-  std::optional<executor_kind> forced;    ///< an executor every call uses
+  std::optional<executor_kind> forced{};  ///< an executor every call uses
   bool debug = false;
+  bool learn = true;                      ///< corrections from measured calls apply (BREAKEVEN_LEARN)
 };
 
 namespace detail {
@@ -51,7 +54,7 @@ inline settings settings_from_environment() noexcept {
 
 // Each switch in its own atomic: reading the settings on every call costs a few relaxed loads.
 struct settings_store {
-  std::atomic<bool> disabled{false}, no_processes{false}, debug{false};
+  std::atomic<bool> disabled{false}, no_processes{false}, debug{false}, learn{true};
   std::atomic<unsigned> max_workers{0};
   std::atomic<int> forced{-1};  // an executor_kind, or -1 for none
   settings_store() noexcept { store(settings_from_environment()); }
@@ -59,6 +62,7 @@ struct settings_store {
     disabled.store(v.disabled, std::memory_order_relaxed);
     no_processes.store(v.no_processes, std::memory_order_relaxed);
     debug.store(v.debug, std::memory_order_relaxed);
+    learn.store(v.learn, std::memory_order_relaxed);
     max_workers.store(v.max_workers, std::memory_order_relaxed);
     forced.store(v.forced ? static_cast<int>(*v.forced) : -1, std::memory_order_relaxed);
   }
@@ -78,6 +82,7 @@ inline settings current_settings() noexcept {
   v.disabled = s.disabled.load(std::memory_order_relaxed);
   v.no_processes = s.no_processes.load(std::memory_order_relaxed);
   v.debug = s.debug.load(std::memory_order_relaxed);
+  v.learn = s.learn.load(std::memory_order_relaxed);
   v.max_workers = s.max_workers.load(std::memory_order_relaxed);
   if (const int f = s.forced.load(std::memory_order_relaxed); f >= 0) v.forced = static_cast<executor_kind>(f);
   return v;
@@ -88,6 +93,11 @@ inline void set_settings(const settings& v) noexcept { detail::settings_instance
 
 /// Re-reads the environment, replacing the switches in force.
 inline void reload_settings() noexcept { set_settings(detail::settings_from_environment()); }
+
+/// True when decisions learn from measured calls (BREAKEVEN_LEARN, default on); one relaxed load.
+inline bool learning_enabled() noexcept {
+  return detail::settings_instance().learn.load(std::memory_order_relaxed);
+}
 
 /// True when plans are logged (BREAKEVEN_DEBUG); one relaxed load.
 inline bool debug_enabled() noexcept {

@@ -58,12 +58,31 @@ struct call_options {
   bool force = false;              ///< use `forced` whatever the estimates say
   executor_kind forced = executor_kind::sequential;
   bool async = false;              ///< an asynchronous call: the plan carries its route off the caller's thread
+  bool learn = true;               ///< corrections from measured calls apply, and this call teaches them (feedback.hpp)
   bool threads_warm = true;        ///< the thread pool is already started
   bool workers_spinning = false;   ///< the pools' workers are awake (work arrived back to back)
   bool processes_warm = true;      ///< the process pool is already started
   bool shm_segment_ready = false;  ///< a large enough shared segment is already mapped
   /// Executors built into this program; the decision never picks one that is not.
   std::array<bool, executor_kind_count> available{true, true, true, true};
+};
+
+/// What a kernel's measured calls say of its estimates (feedback.hpp keeps them): factors on
+/// the work, transport and set-up terms of each executor's estimate, and the margins that
+/// apply to an executor once its corrections are confident. The default corrects nothing:
+/// decide() is then exactly the static decision.
+struct model_corrections {
+  std::array<double, executor_kind_count> work{1, 1, 1, 1};       ///< x the kernel's work
+  std::array<double, executor_kind_count> transport{1, 1, 1, 1};  ///< x the bytes' terms
+  std::array<double, executor_kind_count> setup{1, 1, 1, 1};      ///< x call, start, wake, dispatch, segment
+  /// The margins for a parallel executor whose corrections are confident; negative: the profile's.
+  std::array<double, executor_kind_count> overhead_factor{-1, -1, -1, -1};
+  std::array<double, executor_kind_count> min_speedup{-1, -1, -1, -1};
+  std::array<double, executor_kind_count> spread{0, 0, 0, 0};     ///< measured spread behind a narrowed margin
+  std::uint64_t calls = 0;  ///< measured calls behind them: 0 applies nothing
+  constexpr double of(const std::array<double, executor_kind_count>& a, executor_kind k) const noexcept {
+    return a[static_cast<std::size_t>(k)];
+  }
 };
 
 /// The description of kernel `Op` from its traits.
@@ -169,7 +188,7 @@ constexpr double shm_fault_pages(double bytes, const machine_profile& p, bool se
 
 // Step 2: the schedule, work and overhead of one parallel candidate.
 constexpr void estimate_parallel(candidate& c, const kernel_desc& k, std::size_t n, const machine_profile& p,
-                                 const call_options& o) noexcept {
+                                 const call_options& o, const model_corrections& mc) noexcept {
   const bool threads = c.kind == executor_kind::thread_pool;
   const double dispatch = threads ? p.thread_dispatch_ns : p.process_dispatch_ns;
   c.workers = workers_for(k, n, p, o);
@@ -188,8 +207,11 @@ constexpr void estimate_parallel(candidate& c, const kernel_desc& k, std::size_t
   // No schedule makes the critical path longer than all the work done in one place.
   const double all_work = static_cast<double>(n) * k.cost_ns;
   if (c.work_ns > all_work) c.work_ns = all_work;
+  c.work_ns *= mc.of(mc.work, c.kind);
 
+  // Set-up: what the call costs whatever its payload; transport: what grows with the bytes.
   double over = p.call_overhead_ns + dispatch * static_cast<double>(c.tasks);
+  double transport = 0;
   const double bytes = static_cast<double>(n) * (k.bytes_in + k.bytes_out);
   if (!o.workers_spinning) over += p.wake_ns;
   if (threads) {
@@ -197,14 +219,14 @@ constexpr void estimate_parallel(candidate& c, const kernel_desc& k, std::size_t
   } else {
     if (!o.processes_warm) over += p.process_start_ns;
     if (c.kind == executor_kind::process_pool) {
-      over += bytes * p.pipe_ns_per_byte;
+      transport = bytes * p.pipe_ns_per_byte;
     } else {  // shared memory: copy in and out, a segment when none is mapped, pages to fault
-      over += bytes * p.memcpy_ns_per_byte;
+      transport = bytes * p.memcpy_ns_per_byte + shm_fault_pages(bytes, p, o.shm_segment_ready) * p.shm_page_ns;
       if (!o.shm_segment_ready) over += p.shm_setup_ns;
-      over += shm_fault_pages(bytes, p, o.shm_segment_ready) * p.shm_page_ns;
     }
   }
-  c.overhead_ns = over;
+  c.transport_ns = transport * mc.of(mc.transport, c.kind);
+  c.overhead_ns = over * mc.of(mc.setup, c.kind) + c.transport_ns;
 }
 
 // The payload per task above which shared memory beats the pipe: pipe x B = set-up +
@@ -277,8 +299,11 @@ constexpr void route_async(plan& out, const kernel_desc& k, std::size_t n, const
 }  // namespace detail
 
 /// The decision tree: which executor runs `n` items of the kernel described by `k`.
+/// `mc` corrects the estimates with what earlier calls of the kernel measured (feedback.hpp);
+/// the default corrects nothing, and no correction makes an inadmissible executor admissible
+/// or overrides a forced one.
 constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile& p,
-                      const call_options& options = {}) noexcept {
+                      const call_options& options = {}, const model_corrections& mc = {}) noexcept {
   call_options o = options;
   plan out;
   out.batch = n;
@@ -295,7 +320,7 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
   seq.workers = 1;
   seq.chunk = n == 0 ? 1 : n;
   seq.tasks = n == 0 ? 0 : 1;
-  seq.work_ns = k.cost_ns > 0 ? k.cost_ns * static_cast<double>(n) : 0;
+  seq.work_ns = k.cost_ns > 0 ? k.cost_ns * static_cast<double>(n) * mc.of(mc.work, executor_kind::sequential) : 0;
 
   const auto refuse = [&](executor_kind kind, refusal r) {
     candidate& c = out.of(kind);
@@ -357,7 +382,10 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
   kernel_desc kk = k;
   kk.cost_ns = k.cost_ns > 0 ? k.cost_ns : 0;
   for (executor_kind kind : {executor_kind::thread_pool, executor_kind::process_pool, executor_kind::shared_memory})
-    detail::estimate_parallel(out.of(kind), kk, n, p, o);
+    detail::estimate_parallel(out.of(kind), kk, n, p, o, mc);
+  if (mc.calls != 0 && k.cost_ns >= 0)
+    out.add({reason_code::corrected, executor_kind::sequential, mc.of(mc.work, executor_kind::sequential),
+             static_cast<double>(mc.calls)});
 
   // Step 3 (guide 3, step 3): admissibility.
   if (!k.thread_safe) {
@@ -427,19 +455,47 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
   if (!have) return choose(executor_kind::sequential);  // only sequential is admissible
   if (!seq.admissible) return choose(best);             // isolation: the least process estimate
 
-  // The margins: work beyond factor x overhead, and a speedup beyond the minimum.
+  // The margins: work beyond factor x overhead, and a speedup beyond the minimum; narrower
+  // for an executor whose measured corrections are confident (feedback.hpp says how much).
   const candidate& c = out.of(best);
   const double work = seq.work_ns;
-  if (!(work > p.overhead_factor * c.overhead_ns)) {
-    out.add({reason_code::below_overhead, best, work, c.overhead_ns, p.overhead_factor});
+  double factor = p.overhead_factor, min_speedup = p.min_speedup;
+  if (mc.calls != 0) {
+    if (mc.of(mc.overhead_factor, best) >= 0 && mc.of(mc.min_speedup, best) >= 1) {
+      factor = mc.of(mc.overhead_factor, best) < factor ? mc.of(mc.overhead_factor, best) : factor;
+      min_speedup = mc.of(mc.min_speedup, best) < min_speedup ? mc.of(mc.min_speedup, best) : min_speedup;
+      out.add({reason_code::margins_narrowed, best, factor, min_speedup, mc.of(mc.spread, best)});
+    } else {
+      out.add({reason_code::margins_static, best, static_cast<double>(mc.calls)});
+    }
+  }
+  if (!(work > factor * c.overhead_ns)) {
+    out.add({reason_code::below_overhead, best, work, c.overhead_ns, factor});
     return choose(executor_kind::sequential);
   }
   const double speedup = c.estimate_ns() > 0 ? work / c.estimate_ns() : 0;
-  if (!(speedup > p.min_speedup)) {
-    out.add({reason_code::below_speedup, best, speedup, p.min_speedup});
+  if (!(speedup > min_speedup)) {
+    out.add({reason_code::below_speedup, best, speedup, min_speedup});
     return choose(executor_kind::sequential);
   }
   return choose(best);
+}
+
+/// Plan `pl` with its admissible candidate `kind` run instead of the winner: an exploring
+/// call (feedback.hpp decides when), which checks the runner-up's estimate on a real call.
+/// The reasons keep the winner's verdict and say that this call explores.
+constexpr plan explore_as(plan pl, executor_kind kind) noexcept {
+  const candidate& c = pl.of(kind);
+  if (!c.admissible || kind == pl.kind) return pl;
+  const double winner = pl.estimate_ns();
+  pl.runner_up = pl.kind;
+  pl.kind = kind;
+  pl.workers = c.workers;
+  pl.chunk = c.chunk;
+  pl.tasks = c.tasks;
+  pl.dynamic = c.dynamic;
+  pl.add({reason_code::explored, kind, c.estimate_ns(), winner});
+  return pl;
 }
 
 /// The plan for kernel `Op` over `n` items under profile source `P`.

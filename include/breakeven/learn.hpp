@@ -298,20 +298,7 @@ class learned_costs {
 
   /// Writes `profile` and every learned estimate to `path` (a run-time profile file);
   /// throws profile_error when the file cannot be written.
-  void save(const std::string& path, const machine_profile& profile) const {
-    const std::string text = profile_json(profile, entries());
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) throw profile_error(path + ": cannot write the profile file");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw profile_error(path + ": cannot replace the profile file");
-    }
-  }
+  void save(const std::string& path, const machine_profile& profile) const;
 
   /// Forgets every estimate and counter (stored ones included).
   void reset() {
@@ -325,6 +312,26 @@ class learned_costs {
   std::map<std::string, std::unique_ptr<cost_model>, std::less<>> models_;
   std::map<std::string, learned_entry, std::less<>> stored_;
 };
+
+/// Writes profile file text `text` to `path` through a temporary file renamed over it;
+/// throws profile_error when it cannot.
+inline void write_profile_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw profile_error(path + ": cannot write the profile file");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw profile_error(path + ": cannot replace the profile file");
+  }
+}
+
+inline void learned_costs::save(const std::string& path, const machine_profile& profile) const {
+  write_profile_file(path, profile_json(profile, entries()));
+}
 
 /// The work at which the cheapest parallel executor of `p` starts to pay: the profile's
 /// overhead factor (at least 1) times the overhead of one cold call on all cores.

@@ -59,6 +59,10 @@ enum class reason_code : std::uint8_t {
   async_executor,    ///< asynchronous: the parallel executor off the caller's thread (a: chunk)
   async_inline,      ///< asynchronous: inline in the initiating call (a: work, b: budget)
   async_one_worker,  ///< asynchronous: the sequential schedule on one worker (a: work, b: budget)
+  corrected,         ///< measured corrections applied to the estimates (a: work factor, b: calls measured)
+  margins_narrowed,  ///< confident corrections narrowed the margins (a: overhead factor, b: min speedup, c: spread)
+  margins_static,    ///< the profile's margins apply: corrections not confident yet (a: calls measured)
+  explored,          ///< this call tries the runner-up to check its estimate (a: its estimate, b: the winner's)
 };
 
 /// One link of a plan's reason chain: a code, the executor it concerns and up to three numbers.
@@ -79,6 +83,7 @@ struct candidate {
   bool dynamic = false;
   double work_ns = 0;          ///< the kernel's own time on the critical path
   double overhead_ns = 0;      ///< everything else: start, dispatch, transfer, set-up
+  double transport_ns = 0;     ///< the part of overhead_ns that moves the payload (grows with bytes)
   constexpr double estimate_ns() const noexcept { return work_ns + overhead_ns; }
 };
 
@@ -151,14 +156,17 @@ constexpr void append_why(fixed_string<N>& s, const plan& p) {
     return;
   }
   const executor_kind w = p.kind, r = p.runner_up;
-  bool forced = false;
-  for (std::size_t i = 0; i < p.reason_count; ++i) forced = forced || p.reasons[i].code == reason_code::forced;
+  bool forced = false, explored = false;
+  for (std::size_t i = 0; i < p.reason_count; ++i) {
+    forced = forced || p.reasons[i].code == reason_code::forced;
+    explored = explored || p.reasons[i].code == reason_code::explored;
+  }
   if (w == r) {
     (s += to_string(w)) += ": the only admissible executor";
     return;
   }
-  if (forced) {
-    (((s += "forced over ") += to_string(r)) += ": ");
+  if (forced || explored) {
+    (((s += forced ? "forced over " : "explored over ") += to_string(r)) += ": ");
     append_estimate_pair(s, p, w, r);
     return;
   }
@@ -244,6 +252,23 @@ constexpr void append_reason(fixed_string<N>& s, const reason& r, const plan& p)
     case reason_code::async_one_worker:
       (s += "async: one worker off the caller's thread (work ").append_duration(r.a);
       (s += " > hand-off ").append_duration(r.b) += ")";
+      break;
+    case reason_code::corrected:
+      (s += "measured corrections applied (work x").append_fixed(r.a, 2);
+      (s += ", ").append_uint(static_cast<std::uint64_t>(r.b)) += " calls measured)";
+      break;
+    case reason_code::margins_narrowed:
+      ((s += "margins for ") += to_string(r.kind)) += " narrowed by confidence: overhead x";
+      (s.append_fixed(r.a, 2) += ", min speedup ").append_fixed(r.b, 2);
+      (s += "x (measured spread ").append_fixed(100 * r.c, 1) += "%)";
+      break;
+    case reason_code::margins_static:
+      (s += "profile's margins apply (3x rule, min speedup): ").append_uint(static_cast<std::uint64_t>(r.a));
+      s += " calls measured, not confident yet";
+      break;
+    case reason_code::explored:
+      ((s += "explore: ") += to_string(r.kind)) += " runs this call to check its estimate ";
+      (s.append_duration(r.a) += " vs ").append_duration(r.b);
       break;
   }
 }

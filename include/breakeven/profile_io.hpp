@@ -10,6 +10,7 @@
 
 #include <breakeven/detail/decl.hpp>
 #include <breakeven/detail/json.hpp>
+#include <breakeven/executor.hpp>
 #include <breakeven/profile.hpp>
 
 #include <array>
@@ -44,10 +45,30 @@ struct learned_entry {
   std::uint64_t samples = 0; ///< measurements behind the estimate
 };
 
+/// The largest correction a profile file may hold (and feedback.hpp applies): a factor
+/// within [1/max_correction, max_correction] on a term of an estimate.
+inline constexpr double max_correction = 32;
+
+/// What one executor's measured calls of a kernel said of its estimate (see feedback.hpp):
+/// factors on its work, transport and set-up terms, the spread of log(measured / estimated), and how many calls.
+struct correction_record {
+  double work = 1, transport = 1, setup = 1;
+  double spread = 0;
+  std::uint64_t runs = 0;
+};
+
+/// One kernel's corrections as a profile file stores them, keyed by kernel and machine.
+struct correction_entry {
+  std::string kernel;   ///< the kernel's name (kernel_traits<Op>::name)
+  std::string machine;  ///< the machine they were measured on (host name and cores)
+  std::array<correction_record, executor_kind_count> executors{};  ///< in executor_kind order
+};
+
 /// The content of a run-time profile file.
 struct profile_document {
   machine_profile profile{};
   std::vector<learned_entry> learned;
+  std::vector<correction_entry> corrections;
   std::string source;  ///< the file it was read from; empty for a built-in profile
 };
 
@@ -135,6 +156,8 @@ BREAKEVEN_DECL double read_number(const json::value& v, std::string_view key, do
 
 BREAKEVEN_DECL learned_entry read_learned(const std::string& kernel, const json::value& v, const std::string& source);
 
+BREAKEVEN_DECL correction_entry read_corrections(const std::string& kernel, const json::value& v, const std::string& source);
+
 }  // namespace detail
 
 /// Reads a run-time profile from JSON text; `source` names it in errors (a path, "<string>").
@@ -145,8 +168,10 @@ BREAKEVEN_DECL profile_document load_profile(const std::string& path);
 
 /// The profile (and learned costs) as JSON text, in the format parse_profile reads.
 /// `calibration` is an optional JSON object of informative figures (spreads, duration).
+/// `corrections`: what measured calls taught the decision (feedback.hpp).
 BREAKEVEN_DECL std::string profile_json(const machine_profile& p, const std::vector<learned_entry>& learned = {},
-                                        std::string_view calibration = {});
+                                        std::string_view calibration = {},
+                                        const std::vector<correction_entry>& corrections = {});
 
 /// Checks that `p` is a profile files can hold; throws profile_error naming the first bad term.
 BREAKEVEN_DECL void validate_profile(const machine_profile& p);

@@ -27,6 +27,8 @@ struct statistics_snapshot {
   std::array<executor_stats, executor_kind_count> by_kind{};
   std::uint64_t probes = 0;          ///< calls that measured unknown costs before deciding
   std::uint64_t probed_items = 0;    ///< items run while probing
+  std::uint64_t explored = 0;        ///< calls that ran the runner-up to check its estimate (feedback.hpp)
+  std::uint64_t explore_cost_ns = 0; ///< what those calls took beyond the winner's estimate
   const executor_stats& operator[](executor_kind k) const noexcept { return by_kind[static_cast<std::size_t>(k)]; }
   std::uint64_t total_calls() const noexcept {
     std::uint64_t n = 0;
@@ -50,6 +52,13 @@ struct statistics_snapshot {
                     static_cast<unsigned long long>(probes), static_cast<unsigned long long>(probed_items));
       out += line;
     }
+    if (explored != 0) {
+      std::snprintf(line, sizeof line, "explored: %llu calls (%.1f%%), cost %.3f ms over the winners' estimates\n",
+                    static_cast<unsigned long long>(explored),
+                    100.0 * static_cast<double>(explored) / static_cast<double>(total_calls() ? total_calls() : 1),
+                    static_cast<double>(explore_cost_ns) / 1e6);
+      out += line;
+    }
     return out;
   }
 };
@@ -60,7 +69,7 @@ struct stats_counters {
     std::atomic<std::uint64_t> calls{0}, items{0}, wall_ns{0};
   };
   std::array<per_kind, executor_kind_count> by_kind;
-  std::atomic<std::uint64_t> probes{0}, probed_items{0};
+  std::atomic<std::uint64_t> probes{0}, probed_items{0}, explored{0}, explore_cost_ns{0};
 };
 inline stats_counters& stats_instance() noexcept {
   static stats_counters c;
@@ -83,6 +92,13 @@ inline void record_probe(std::uint64_t items) noexcept {
   c.probed_items.fetch_add(items, std::memory_order_relaxed);
 }
 
+/// Records a call that explored the runner-up, costing `extra_ns` beyond the winner's estimate.
+inline void record_exploration(std::uint64_t extra_ns) noexcept {
+  auto& c = detail::stats_instance();
+  c.explored.fetch_add(1, std::memory_order_relaxed);
+  c.explore_cost_ns.fetch_add(extra_ns, std::memory_order_relaxed);
+}
+
 /// The statistics so far.
 inline statistics_snapshot statistics() noexcept {
   statistics_snapshot s;
@@ -101,6 +117,8 @@ inline statistics_snapshot statistics() noexcept {
   }
   s.probes = c.probes.load(std::memory_order_relaxed);
   s.probed_items = c.probed_items.load(std::memory_order_relaxed);
+  s.explored = c.explored.load(std::memory_order_relaxed);
+  s.explore_cost_ns = c.explore_cost_ns.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -114,6 +132,8 @@ inline void reset_statistics() noexcept {
   }
   c.probes.store(0, std::memory_order_relaxed);
   c.probed_items.store(0, std::memory_order_relaxed);
+  c.explored.store(0, std::memory_order_relaxed);
+  c.explore_cost_ns.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace breakeven

@@ -163,8 +163,14 @@ bool hook(const be::plan& p, bool full) {
   return !be::detail::is_process_kind(p.kind);  // processes: a dry run
 }
 
+// The static tree's agreement: every case here runs with learning off (BREAKEVEN_LEARN=0),
+// under which a call's plan is exactly decide()'s; what learning changes is tested in
+// core/feedback.cpp and api/learning.cpp.
 struct hook_guard {
-  hook_guard() { be::detail::plan_hook().store(&hook); }
+  hook_guard() {
+    be::detail::plan_hook().store(&hook);
+    be::set_settings({.learn = false});
+  }
   ~hook_guard() {
     be::detail::plan_hook().store(nullptr);
     be::set_settings({});
@@ -266,7 +272,7 @@ void sweep_calls(bool debug) {
       if (debug && std::string_view(no.name) != "none") continue;
       INFO(be::kernel_traits<Op>::name << " [" << prof.name << "] n " << n << " options " << no.name
                                        << (debug ? " debug" : ""));
-      be::set_settings({.debug = debug});
+      be::set_settings({.debug = debug, .learn = false});
       be::reset_statistics();
       seen = {};
       if (no.o.async) {
@@ -371,7 +377,7 @@ TEST_CASE("turning the log on never changes a call's decision", "[conformance][c
   hook_guard guard;
   std::vector<executor_kind> quiet, logged;
   const auto record = [&](std::vector<executor_kind>& into, bool debug) {
-    be::set_settings({.debug = debug});
+    be::set_settings({.debug = debug, .learn = false});
     for (std::size_t n : batches) {
       if (n > 513) continue;
       const std::vector<int> in(n);
@@ -433,7 +439,7 @@ TEST_CASE("turning the log on keeps a named profile's sequential verdict", "[con
   hook_guard guard;
   const std::vector<int> in(64);
   for (bool debug : {false, true}) {
-    be::set_settings({.debug = debug});
+    be::set_settings({.debug = debug, .learn = false});
     seen = {};
     (void)be::map_with<be::profiles::guide>(safe_medium{}, in);
     CHECK(seen.p.kind == executor_kind::sequential);
@@ -464,7 +470,7 @@ TEST_CASE("the off switch beats force", "[conformance][named][disabled]") {
   CHECK(p.kind == executor_kind::sequential);
   CHECK(std::string(be::explain(p).view()).find("forced thread_pool ignored: parallelism disabled") != std::string::npos);
   // The same through the switches a program sets (BREAKEVEN_DISABLE and BREAKEVEN_FORCE).
-  be::set_settings({.disabled = true, .forced = executor_kind::thread_pool});
+  be::set_settings({.disabled = true, .forced = executor_kind::thread_pool, .learn = false});
   be::reset_statistics();
   seen = {};
   (void)be::map_with<be::profiles::guide>(safe_heavy_high{}, std::vector<int>(100));
@@ -488,7 +494,7 @@ TEST_CASE("a forced process pool runs the payload cut a chosen one would", "[con
   CHECK(p.chunk == 1);
   CHECK(p.tasks == 64);
   // The same through map and BREAKEVEN_FORCE: the executor gets the plan's schedule.
-  be::set_settings({.forced = executor_kind::process_pool});
+  be::set_settings({.forced = executor_kind::process_pool, .learn = false});
   std::vector<huge> in(64);
   seen = {};
   (void)be::map_with<P>(forced_huge{}, in);

@@ -26,6 +26,7 @@ BREAKEVEN_DECL settings environment_settings() noexcept {
   if (const char* v = std::getenv("BREAKEVEN_DISABLE")) parse_flag("BREAKEVEN_DISABLE", v, s.disabled);
   if (const char* v = std::getenv("BREAKEVEN_NO_PROCESSES")) parse_flag("BREAKEVEN_NO_PROCESSES", v, s.no_processes);
   if (const char* v = std::getenv("BREAKEVEN_DEBUG")) parse_flag("BREAKEVEN_DEBUG", v, s.debug);
+  if (const char* v = std::getenv("BREAKEVEN_LEARN"); v != nullptr && *v != '\0') parse_flag("BREAKEVEN_LEARN", v, s.learn);
   if (const char* v = std::getenv("BREAKEVEN_MAX_WORKERS")) {
     const std::string_view t(v);
     unsigned n = 0;

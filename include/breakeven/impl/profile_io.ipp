@@ -63,6 +63,46 @@ BREAKEVEN_DECL learned_entry read_learned(const std::string& kernel, const json:
   return e;
 }
 
+BREAKEVEN_DECL correction_entry read_corrections(const std::string& kernel, const json::value& v, const std::string& source) {
+  const std::string at = source + ": corrections of \"" + kernel + "\" (" + where(v) + "): ";
+  if (const char* fault = learned_name_fault(kernel)) throw profile_error(at + fault);
+  if (!v.is(json::value::type::object)) throw profile_error(at + "expected an object, found " + std::string(json::type_name(v.kind)));
+  correction_entry e{kernel, {}, {}};
+  const json::value* machine = v.find("machine");
+  if (machine == nullptr) throw profile_error(at + "missing key \"machine\"");
+  if (!machine->is(json::value::type::string)) throw profile_error(at + "key \"machine\": expected a string");
+  if (const char* fault = learned_name_fault(machine->str); fault != nullptr || machine->str.size() > 256)
+    throw profile_error(at + "key \"machine\": not a machine name (" + (fault ? fault : "longer than 256 bytes") + ")");
+  e.machine = machine->str;
+  const double lo = 1 / max_correction, hi = max_correction;
+  for (std::size_t i = 0; i < v.keys.size(); ++i) {
+    const std::string& key = v.keys[i];
+    if (key == "machine") continue;
+    std::size_t kind = executor_kind_count;
+    for (std::size_t k = 0; k < executor_kind_count; ++k)
+      if (to_string(all_executor_kinds[k]) == key) kind = k;
+    if (kind == executor_kind_count)
+      throw profile_error(at + "unknown key \"" + key + "\" (expected machine or an executor kind)");
+    const json::value& r = v.values[i];
+    if (!r.is(json::value::type::object))
+      throw profile_error(at + "key \"" + key + "\": expected an object, found " + std::string(json::type_name(r.kind)));
+    correction_record& rec = e.executors[kind];
+    for (std::size_t j = 0; j < r.keys.size(); ++j) {
+      const std::string& term = r.keys[j];
+      const auto& m = r.values[j];
+      if (term == "work") rec.work = read_number(m, key + ".work", lo, hi, false, source);
+      else if (term == "transport") rec.transport = read_number(m, key + ".transport", lo, hi, false, source);
+      else if (term == "setup") rec.setup = read_number(m, key + ".setup", lo, hi, false, source);
+      else if (term == "spread") rec.spread = read_number(m, key + ".spread", 0, 10, false, source);
+      else if (term == "runs") rec.runs = static_cast<std::uint64_t>(read_number(m, key + ".runs", 0, 1e15, true, source));
+      else throw profile_error(at + key + ": unknown key \"" + term + "\" (expected work, transport, setup, spread, runs)");
+    }
+    for (const char* need : {"work", "transport", "setup", "spread", "runs"})
+      if (r.find(need) == nullptr) throw profile_error(at + key + ": missing key \"" + need + "\"");
+  }
+  return e;
+}
+
 }  // namespace breakeven::detail
 
 namespace breakeven {
@@ -93,6 +133,13 @@ BREAKEVEN_DECL profile_document parse_profile(std::string_view text, const std::
       if (!v.is(value::type::object))
         throw profile_error(source + ": key \"learned\": expected an object, found " + std::string(detail::json::type_name(v.kind)));
       for (std::size_t k = 0; k < v.keys.size(); ++k) doc.learned.push_back(detail::read_learned(v.keys[k], v.values[k], source));
+      continue;
+    }
+    if (key == "corrections") {
+      if (!v.is(value::type::object))
+        throw profile_error(source + ": key \"corrections\": expected an object, found " + std::string(detail::json::type_name(v.kind)));
+      for (std::size_t k = 0; k < v.keys.size(); ++k)
+        doc.corrections.push_back(detail::read_corrections(v.keys[k], v.values[k], source));
       continue;
     }
     if (key == "name") {
@@ -168,7 +215,7 @@ BREAKEVEN_DECL profile_document load_profile(const std::string& path) {
 }
 
 BREAKEVEN_DECL std::string profile_json(const machine_profile& p, const std::vector<learned_entry>& learned,
-                                        std::string_view calibration) {
+                                        std::string_view calibration, const std::vector<correction_entry>& corrections) {
   std::string out = "{\n  \"format\": ";
   detail::json::write_string(out, profile_format);
   out += ",\n  \"name\": ";
@@ -193,6 +240,26 @@ BREAKEVEN_DECL std::string profile_json(const machine_profile& p, const std::vec
       out += ": {\"ns_per_item\": " + detail::format_double(learned[i].ns_per_item) +
              ", \"ns_per_byte\": " + detail::format_double(learned[i].ns_per_byte) +
              ", \"samples\": " + std::to_string(learned[i].samples) + "}";
+    }
+    out += "\n  }";
+  }
+  if (!corrections.empty()) {
+    out += ",\n  \"corrections\": {";
+    for (std::size_t i = 0; i < corrections.size(); ++i) {
+      const correction_entry& e = corrections[i];
+      out += i ? ",\n    " : "\n    ";
+      detail::json::write_string(out, e.kernel);
+      out += ": {\"machine\": ";
+      detail::json::write_string(out, e.machine);
+      for (std::size_t k = 0; k < executor_kind_count; ++k) {
+        const correction_record& r = e.executors[k];
+        out += ",\n      ";
+        detail::json::write_string(out, to_string(all_executor_kinds[k]));
+        out += ": {\"work\": " + detail::format_double(r.work) + ", \"transport\": " + detail::format_double(r.transport) +
+               ", \"setup\": " + detail::format_double(r.setup) + ", \"spread\": " + detail::format_double(r.spread) +
+               ", \"runs\": " + std::to_string(r.runs) + "}";
+      }
+      out += "}";
     }
     out += "\n  }";
   }
@@ -243,13 +310,13 @@ BREAKEVEN_DECL std::string profile_header(const machine_profile& p, std::string_
 
 BREAKEVEN_DECL profile_document profile_from_environment(const machine_profile& fallback) {
   const char* path = std::getenv(profile_env);
-  if (path == nullptr || *path == '\0') return {fallback, {}, {}};
+  if (path == nullptr || *path == '\0') return {fallback, {}, {}, {}};
   try {
     return load_profile(path);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "breakeven: %s=%s not used: %s; using the \"%s\" profile\n", profile_env, path, e.what(),
                  fallback.name);
-    return {fallback, {}, {}};
+    return {fallback, {}, {}, {}};
   }
 }
 

@@ -1,0 +1,398 @@
+// breakeven/feedback.hpp - decisions that learn from what they measure.
+//
+// Every call of `map` / `for_each` times itself already (the statistics); that time is set
+// against the estimate of the executor that ran, and the gap is kept per kernel as
+// corrections of the terms of its estimates (decide.hpp's model_corrections):
+//
+//   - work: the kernel's own time, per executor: the sequential executor's runs measure the
+//     kernel alone; a parallel executor's own runs give its factor (memory bandwidth, caches,
+//     workers slower than the caller); until it has run it borrows the sequential one, or,
+//     before any sequential run, the mean of the parallel executors that have run. A
+//     parallel run never teaches the sequential work: one number cannot tell work from
+//     transport, and blaming the work would make sequential look as slow as the executor
+//     that was mis-estimated (the sequential run that follows settles it);
+//   - transport: the terms that grow with the bytes moved (the pipe, copies into shared
+//     memory, pages to fault), per executor;
+//   - set-up: the terms every call pays (the call, wake-ups, dispatch, a segment), per executor.
+//
+// One measurement is one number, so the log of measured / estimated is shared among the
+// terms in proportion to their part of the estimate: a run whose estimate was mostly
+// transport corrects mostly transport. Each term is smoothed (the first sample at full
+// weight, then 1/n, then a fixed weight), each step and each factor bounded
+// ([1/max_correction, max_correction]), and each executor keeps the spread of its residuals
+// (the uncertainty). Declared costs are the prior: with nothing measured, the decision is
+// exactly the static one.
+//
+// Margins shrink with confidence: once the sequential and a parallel executor have both run
+// and their residuals' spread is small, the guide's 3x rule and the lecture's 1.2x minimum
+// speedup for that executor narrow towards what the spread justifies (explain() says so).
+//
+// Exploration, bounded: where the runner-up's estimate is close to the winner's and the
+// runner-up is not confident yet, a call now and then runs the runner-up (at most
+// `explore_share` of a kernel's calls; never a latency-first, forced, asynchronous or
+// disabled call; only an admissible candidate). What it cost is counted in the statistics.
+//
+// One switch turns all of this off: BREAKEVEN_LEARN=0 (settings::learn), or
+// call_options::learn = false per call. Nothing is then recorded, nothing corrected, nothing
+// explored: every plan is decide()'s static one.
+//
+// Persistence: corrections are saved with the learned costs into the run-time profile file
+// (feedback_registry::save), keyed by kernel name and machine; entries of another machine
+// are ignored with a message, malformed ones rejected by the reader (profile_io.hpp).
+#pragma once
+
+#include <breakeven/decide.hpp>
+#include <breakeven/learn.hpp>
+#include <breakeven/operation.hpp>
+#include <breakeven/profile_io.hpp>
+#include <breakeven/stats.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace breakeven {
+
+/// How decisions learn from measured calls.
+struct learn_policy {
+  /// Weight of a new measurement once a term has 1/smoothing of them (before: 1/n).
+  double smoothing = 0.25;
+  /// One call moves a factor by at most this (up or down).
+  double max_step = 8;
+  /// A parallel executor's margins narrow once the sequential and it have run this many
+  /// calls together (each at least once) ...
+  std::uint64_t confident_calls = 3;
+  /// ... and the spread of their residuals, sqrt(var_seq + var_exec) of log(measured/estimate),
+  /// is below this.
+  double confident_spread = 0.15;
+  /// A narrowed margin: exp(margin_sigmas x spread), never below min_margin (speedup) or 1 (3x rule).
+  double margin_sigmas = 1.5;
+  double min_margin = 1.03;
+  /// The runner-up is explored when its estimate is within this share of the winner's ...
+  double explore_window = 0.3;
+  /// ... on at most this share of the kernel's measured calls.
+  double explore_share = 0.15;
+  /// Calls estimated shorter than this teach nothing: the call's fixed cost and the clock
+  /// would be most of what they measure.
+  double min_feedback_ns = 2'000;
+};
+
+/// True when plan `pl` explores (kernel_feedback::explore changed its executor).
+constexpr bool explored(const plan& pl) noexcept {
+  return pl.reason_count != 0 && pl.reasons[pl.reason_count - 1].code == reason_code::explored;
+}
+
+/// One correction factor, kept as its logarithm.
+struct correction_term {
+  double log_factor = 0;
+  std::uint64_t samples = 0;
+  double factor() const noexcept { return std::exp(log_factor); }
+  /// Moves the factor by `share` of the residual `log_ratio` (log measured / estimated).
+  void update(double log_ratio, double share, const learn_policy& lp) noexcept {
+    if (!(share > 0)) return;
+    const double n = static_cast<double>(++samples);
+    const double alpha = std::max(lp.smoothing, 1.0 / n);
+    const double bound = std::log(max_correction);
+    log_factor = std::clamp(log_factor + alpha * share * log_ratio, -bound, bound);
+  }
+};
+
+/// What a kernel's feedback has done: observable through kernel_feedback::stats().
+struct feedback_stats {
+  std::uint64_t calls = 0;         ///< measured calls folded into the corrections
+  std::uint64_t explored = 0;      ///< calls that ran the runner-up to check its estimate
+  double explore_cost_ns = 0;      ///< what exploring calls took beyond the winner's estimate
+  std::array<std::uint64_t, executor_kind_count> runs{};  ///< measured calls per executor
+};
+
+/// The corrections of one kernel: terms per executor, their spread, the exploration budget.
+/// Safe to use from several threads.
+class kernel_feedback {
+ public:
+  explicit kernel_feedback(std::string kernel) : kernel_(std::move(kernel)) {}
+
+  const std::string& kernel() const noexcept { return kernel_; }
+
+  /// Folds one measured call into the corrections: plan `pl` (decided in full) ran on
+  /// `ran` and took `measured_ns`.
+  void record(const plan& pl, executor_kind ran, double measured_ns, const learn_policy& lp = {}) {
+    const candidate& c = pl.of(ran);
+    const double est = c.estimate_ns();
+    if (!(est >= lp.min_feedback_ns) || !(measured_ns > 0)) return;
+    const double r = clamp_step(std::log(measured_ns / est), lp);
+    const std::lock_guard lock(m_);
+    const auto k = static_cast<std::size_t>(ran);
+    if (ran == executor_kind::sequential) {
+      work_[0].update(r, 1, lp);
+    } else {
+      const double work = c.work_ns / est, transport = c.transport_ns / est;
+      const double setup = std::max(0.0, 1 - work - transport);
+      if (work_[k].samples == 0) work_[k].log_factor = borrowed_work();  // what its estimate used
+      work_[k].update(r, work, lp);
+      transport_[k].update(r, transport, lp);
+      setup_[k].update(r, setup, lp);
+    }
+    const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[k]));
+    var_[k] += alpha * (r * r - var_[k]);
+    ++calls_;
+    refresh(lp);
+  }
+
+  /// Folds one sequential call taken on the fast path (no candidates): `estimate_ns` is
+  /// the uncorrected work (declared cost x items).
+  void record_sequential(double estimate_ns, double measured_ns, const learn_policy& lp = {}) {
+    // The fast path runs while the work factor is at most 1.05: a smaller estimate teaches nothing.
+    if (!(estimate_ns * 1.05 >= lp.min_feedback_ns) || !(measured_ns > 0)) return;
+    const std::lock_guard lock(m_);
+    const double est = estimate_ns * work_[0].factor();
+    if (!(est >= lp.min_feedback_ns)) return;
+    const double r = clamp_step(std::log(measured_ns / est), lp);
+    work_[0].update(r, 1, lp);
+    const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[0]));
+    var_[0] += alpha * (r * r - var_[0]);
+    ++calls_;
+    refresh(lp);
+  }
+
+  /// The corrections the next decision uses (nothing measured: the identity).
+  model_corrections corrections() const {
+    const std::lock_guard lock(m_);
+    return current_;
+  }
+
+  /// False while the compile-time fast path (declared costs) still gives this kernel's
+  /// decision: its work measured no costlier than declared. One relaxed load.
+  bool leaves_fast_path() const noexcept { return leaves_fast_path_.load(std::memory_order_relaxed); }
+
+  /// True when executor `k`'s corrections are confident enough to narrow its margins.
+  bool confident(executor_kind k) const {
+    const std::lock_guard lock(m_);
+    return current_.of(current_.min_speedup, k) >= 1;
+  }
+
+  /// The executor this call runs: the plan's, or, when the policy explores, its runner-up
+  /// (then the plan is changed to it, and the exploration counted).
+  plan explore(const plan& pl, const call_options& o, const learn_policy& lp = {}) {
+    if (o.force || o.async || o.disabled || !o.learn || o.prio != priority::throughput) return pl;
+    if (pl.disabled || pl.needs_measurement || pl.runner_up == pl.kind || !pl.runnable()) return pl;
+    const candidate& w = pl.of(pl.kind);
+    const candidate& r = pl.of(pl.runner_up);
+    if (!r.admissible || !(w.estimate_ns() >= lp.min_feedback_ns)) return pl;
+    if (!(r.estimate_ns() <= (1 + lp.explore_window) * w.estimate_ns())) return pl;
+    {
+      const std::lock_guard lock(m_);
+      if (current_.of(current_.min_speedup, pl.runner_up) >= 1) return pl;  // confident already
+      if (runs_[static_cast<std::size_t>(pl.runner_up)] >= lp.confident_calls) return pl;
+      if (static_cast<double>(explored_ + 1) > lp.explore_share * static_cast<double>(calls_ + 1)) return pl;
+      ++explored_;
+    }
+    return explore_as(pl, pl.runner_up);
+  }
+
+  /// Counts what an exploring call cost beyond the winner's estimate (`winner_ns`).
+  void count_exploration_cost(double measured_ns, double winner_ns) {
+    const double extra = measured_ns > winner_ns ? measured_ns - winner_ns : 0;
+    {
+      const std::lock_guard lock(m_);
+      explore_cost_ns_ += extra;
+    }
+    record_exploration(static_cast<std::uint64_t>(extra));
+  }
+
+  feedback_stats stats() const {
+    const std::lock_guard lock(m_);
+    return {calls_, explored_, explore_cost_ns_, runs_};
+  }
+
+  /// The corrections as a profile file stores them, measured on `machine`.
+  correction_entry entry(const std::string& machine) const {
+    const std::lock_guard lock(m_);
+    correction_entry e{kernel_, machine, {}};
+    for (std::size_t k = 0; k < executor_kind_count; ++k) {
+      correction_record& r = e.executors[k];
+      r.work = work_[k].factor();
+      r.transport = transport_[k].factor();
+      r.setup = setup_[k].factor();
+      r.spread = std::min(10.0, std::sqrt(var_[k]));
+      r.runs = runs_[k];
+    }
+    return e;
+  }
+
+  /// Starts from stored corrections (ignored when this kernel has measured already). Each
+  /// term counts as at most 1/smoothing samples, so new measurements still move it.
+  void seed(const correction_entry& e, const learn_policy& lp = {}) {
+    const std::lock_guard lock(m_);
+    if (calls_ != 0) return;
+    const auto cap = static_cast<std::uint64_t>(1 / std::max(lp.smoothing, 1e-3));
+    const double bound = std::log(max_correction);
+    const auto term = [&](correction_term& t, double f, std::uint64_t runs) {
+      t.log_factor = std::clamp(std::log(f), -bound, bound);
+      t.samples = std::min(runs, cap);
+    };
+    for (std::size_t k = 0; k < executor_kind_count; ++k) {
+      const correction_record& r = e.executors[k];
+      if (r.runs == 0) continue;
+      term(work_[k], r.work, r.runs);
+      if (k != 0) {
+        term(transport_[k], r.transport, r.runs);
+        term(setup_[k], r.setup, r.runs);
+      }
+      runs_[k] = std::min(r.runs, cap);
+      var_[k] = r.spread * r.spread;
+      calls_ += runs_[k];
+    }
+    refresh(lp);
+  }
+
+  /// Forgets every correction and counter.
+  void reset() {
+    const std::lock_guard lock(m_);
+    work_ = transport_ = setup_ = {};
+    var_ = {};
+    runs_ = {};
+    calls_ = explored_ = 0;
+    explore_cost_ns_ = 0;
+    current_ = {};
+    leaves_fast_path_.store(false, std::memory_order_relaxed);
+  }
+
+ private:
+  static double clamp_step(double r, const learn_policy& lp) noexcept {
+    const double most = std::log(std::max(lp.max_step, 1.0));
+    return std::isfinite(r) ? std::clamp(r, -most, most) : 0;
+  }
+
+  // The log work factor of an executor that has not run: the sequential one once it has run,
+  // else the mean of the parallel executors that have; m_ held.
+  double borrowed_work() const noexcept {
+    if (work_[0].samples != 0) return work_[0].log_factor;
+    double sum = 0;
+    int ran = 0;
+    for (std::size_t k = 1; k < executor_kind_count; ++k)
+      if (work_[k].samples != 0) sum += work_[k].log_factor, ++ran;
+    return ran ? sum / ran : 0;
+  }
+
+  // Recomputes the corrections the next decision uses; m_ held.
+  void refresh(const learn_policy& lp) {
+    model_corrections mc;
+    mc.calls = calls_;
+    // Only the terms that measured anything cost an exp(): a kernel that only ever ran
+    // sequentially (the fast path's calls) pays one.
+    const double w = work_[0].samples != 0 ? work_[0].factor() : 1;
+    const double b = borrowed_work();
+    const double borrowed = b == work_[0].log_factor ? w : std::exp(b);
+    for (std::size_t k = 1; k < executor_kind_count; ++k) {
+      mc.work[k] = work_[k].samples != 0 ? work_[k].factor() : borrowed;
+      if (transport_[k].samples != 0) mc.transport[k] = transport_[k].factor();
+      if (setup_[k].samples != 0) mc.setup[k] = setup_[k].factor();
+    }
+    mc.work[0] = w;
+    for (std::size_t k = 1; k < executor_kind_count; ++k) {
+      if (runs_[0] == 0 || runs_[k] == 0 || runs_[0] + runs_[k] < lp.confident_calls) continue;
+      const double spread = std::sqrt(var_[0] + var_[k]);
+      if (!(spread <= lp.confident_spread)) continue;
+      const double margin = std::exp(lp.margin_sigmas * spread);
+      mc.min_speedup[k] = std::max(lp.min_margin, margin);
+      mc.overhead_factor[k] = std::max(1.0, margin);
+      mc.spread[k] = spread;
+    }
+    current_ = mc;
+    leaves_fast_path_.store(w > 1.05, std::memory_order_relaxed);
+  }
+
+  std::string kernel_;
+  mutable std::mutex m_;
+  std::array<correction_term, executor_kind_count> work_{}, transport_{}, setup_{};
+  std::array<double, executor_kind_count> var_{};
+  std::array<std::uint64_t, executor_kind_count> runs_{};
+  std::uint64_t calls_ = 0, explored_ = 0;
+  double explore_cost_ns_ = 0;
+  model_corrections current_{};
+  std::atomic<bool> leaves_fast_path_{false};
+};
+
+/// The process's corrections, one per kernel name, seeded from the run-time profile's
+/// entries measured on this machine. References stay valid as long as the registry.
+class feedback_registry {
+ public:
+  /// An empty registry for machine `machine` (the key its entries are saved and loaded under).
+  explicit feedback_registry(std::string machine = {}) : machine_(std::move(machine)) {}
+
+  const std::string& machine() const noexcept { return machine_; }
+
+  /// The feedback of the kernel called `kernel`, created on first use.
+  kernel_feedback& model(std::string_view kernel) {
+    const std::lock_guard lock(m_);
+    auto it = models_.find(kernel);
+    if (it == models_.end()) {
+      it = models_.emplace(std::string(kernel), std::make_unique<kernel_feedback>(std::string(kernel))).first;
+      if (auto s = stored_.find(kernel); s != stored_.end()) it->second->seed(s->second);
+    }
+    return *it->second;
+  }
+
+  template <operation Op>
+  kernel_feedback& of() {
+    return model(kernel_traits<Op>::name);
+  }
+
+  /// Stored corrections to start from. Entries measured on another machine are not used:
+  /// each gives one line in the returned messages (the caller logs them).
+  std::vector<std::string> preload(const std::vector<correction_entry>& stored) {
+    std::vector<std::string> refused;
+    const std::lock_guard lock(m_);
+    for (const auto& e : stored) {
+      if (e.machine != machine_) {
+        refused.push_back("corrections of \"" + e.kernel + "\" were measured on machine \"" + e.machine +
+                          "\", not on this one (\"" + machine_ + "\"): ignored");
+        continue;
+      }
+      stored_.insert_or_assign(e.kernel, e);
+      if (auto it = models_.find(e.kernel); it != models_.end()) it->second->seed(e);
+    }
+    return refused;
+  }
+
+  /// Every kernel's corrections, sorted by name (stored ones not used in this process too).
+  std::vector<correction_entry> entries() const {
+    const std::lock_guard lock(m_);
+    std::map<std::string, correction_entry, std::less<>> all(stored_.begin(), stored_.end());
+    for (const auto& [name, model] : models_)
+      if (model->stats().calls != 0) all.insert_or_assign(name, model->entry(machine_));
+    std::vector<correction_entry> out;
+    for (auto& [name, e] : all) out.push_back(std::move(e));
+    return out;
+  }
+
+  /// Writes `profile`, the learned costs of `costs` and these corrections to `path` (a
+  /// run-time profile file); throws profile_error when the file cannot be written.
+  void save(const std::string& path, const machine_profile& profile, const learned_costs& costs) const {
+    write_profile_file(path, profile_json(profile, costs.entries(), {}, entries()));
+  }
+
+  /// Forgets every correction (stored ones included).
+  void reset() {
+    const std::lock_guard lock(m_);
+    stored_.clear();
+    for (auto& [name, model] : models_) model->reset();
+  }
+
+ private:
+  std::string machine_;
+  mutable std::mutex m_;
+  std::map<std::string, std::unique_ptr<kernel_feedback>, std::less<>> models_;
+  std::map<std::string, correction_entry, std::less<>> stored_;
+};
+
+}  // namespace breakeven
