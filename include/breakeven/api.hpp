@@ -180,6 +180,18 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
   const auto t0 = std::chrono::steady_clock::now();
+  // The sequential fast path: plan_call's own verdict, taken without building a plan
+  // (unless a test's hook wants to see one). The statistics' two clock reads are its only
+  // other cost.
+  if constexpr (admits_v<sequential_executor, Op>) {
+    if (detail::sequential_fast_path<Op, P, StaticN>(n, o) && detail::plan_hook().load(std::memory_order_relaxed) == nullptr) {
+      sequential_executor seq;
+      body(seq, in, out, schedule{});
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      record_call(executor_kind::sequential, n, static_cast<std::uint64_t>(ns));
+      return;
+    }
+  }
   std::size_t done = 0;
   kernel_desc desc;
   std::vector<std::size_t> probed;  // items a probe ran, spread over the batch

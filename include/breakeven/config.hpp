@@ -50,10 +50,12 @@ inline settings settings_from_environment() noexcept {
 }
 
 // Each switch in its own atomic: reading the settings on every call costs a few relaxed loads.
+// `plain` says in one load that no switch is set, for the sequential fast path.
 struct settings_store {
   std::atomic<bool> disabled{false}, no_processes{false}, debug{false};
   std::atomic<unsigned> max_workers{0};
   std::atomic<int> forced{-1};  // an executor_kind, or -1 for none
+  std::atomic<bool> plain{true};
   settings_store() noexcept { store(settings_from_environment()); }
   void store(const settings& v) noexcept {
     disabled.store(v.disabled, std::memory_order_relaxed);
@@ -61,6 +63,8 @@ struct settings_store {
     debug.store(v.debug, std::memory_order_relaxed);
     max_workers.store(v.max_workers, std::memory_order_relaxed);
     forced.store(v.forced ? static_cast<int>(*v.forced) : -1, std::memory_order_relaxed);
+    plain.store(!v.disabled && !v.no_processes && !v.debug && v.max_workers == 0 && !v.forced,
+                std::memory_order_relaxed);
   }
 };
 
@@ -88,6 +92,11 @@ inline void set_settings(const settings& v) noexcept { detail::settings_instance
 
 /// Re-reads the environment, replacing the switches in force.
 inline void reload_settings() noexcept { set_settings(detail::settings_from_environment()); }
+
+/// True when no switch is set (nothing disabled, forced, capped or logged); one relaxed load.
+inline bool switches_plain() noexcept {
+  return detail::settings_instance().plain.load(std::memory_order_relaxed);
+}
 
 /// True when plans are logged (BREAKEVEN_DEBUG); one relaxed load.
 inline bool debug_enabled() noexcept {
