@@ -179,19 +179,19 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   static_assert(check_some_executor_admits<Op>());
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
-  const auto t0 = std::chrono::steady_clock::now();
   // The sequential fast path: plan_call's own verdict, taken without building a plan
-  // (unless a test's hook wants to see one). The statistics' two clock reads are its only
-  // other cost.
+  // (unless a test's hook wants to see one). The statistics' two reads of their clock are
+  // its only other cost.
   if constexpr (admits_v<sequential_executor, Op>) {
     if (detail::sequential_fast_path<Op, P, StaticN>(n, o) && detail::plan_hook().load(std::memory_order_relaxed) == nullptr) {
+      const detail::call_stamp start = detail::call_start();
       sequential_executor seq;
       body(seq, in, out, schedule{});
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-      record_call(executor_kind::sequential, n, static_cast<std::uint64_t>(ns));
+      detail::record_call_since(executor_kind::sequential, n, start);
       return;
     }
   }
+  const auto t0 = std::chrono::steady_clock::now();
   std::size_t done = 0;
   kernel_desc desc;
   std::vector<std::size_t> probed;  // items a probe ran, spread over the batch
