@@ -179,6 +179,25 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
   static_assert(check_some_executor_admits<Op>());
   using kt = kernel_traits<Op>;
   const auto n = static_cast<std::size_t>(std::ranges::size(in));
+  // The sequential fast path: plan_call's own verdict, taken without building a plan
+  // (unless a test's hook wants to see one). The statistics' two reads of their clock are
+  // its only other cost.
+  // The same time teaches the kernel's corrections (feedback.hpp) when the call is long
+  // enough to teach anything; a kernel measured costlier than declared leaves this path.
+  if constexpr (admits_v<sequential_executor, Op>) {
+    kernel_feedback& learner = feedback_of<Op>();
+    if (detail::sequential_fast_path<Op, P, StaticN>(n, o, &learner) &&
+        detail::plan_hook().load(std::memory_order_relaxed) == nullptr) {
+      const detail::call_stamp start = detail::call_start();
+      sequential_executor seq;
+      body(seq, in, out, schedule{});
+      const std::uint64_t took = detail::record_call_since(executor_kind::sequential, n, start);
+      const double estimate = static_cast<double>(kt::cost_ns) * static_cast<double>(n);
+      if (estimate * 1.05 >= learn_policy{}.min_feedback_ns && o.learn && learning_enabled())
+        if (const double t = detail::elapsed_ns(start, took); t > 0) learner.record_sequential(estimate, t);
+      return;
+    }
+  }
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t done = 0;
   kernel_desc desc;

@@ -151,10 +151,10 @@ inline call_options merge(call_options o, const settings& s, std::size_t payload
   return o;
 }
 
-// True when nothing about this call departs from what the compile-time table assumed.
-inline bool plain_call(const call_options& o, const settings& s) noexcept {
-  return !s.disabled && !s.no_processes && s.max_workers == 0 && !s.forced && !o.disabled && !o.force &&
-         o.chunk == 0 && o.max_workers == 0 && o.prio == priority::throughput;
+// True when nothing about this call's options departs from what the compile-time table
+// assumed (the switches are switches_plain()'s to say).
+inline bool plain_options(const call_options& o) noexcept {
+  return !o.disabled && !o.force && !o.async && o.chunk == 0 && o.max_workers == 0 && o.prio == priority::throughput;
 }
 
 inline void log_plan(const plan& p, std::string_view kernel) {
@@ -234,6 +234,23 @@ bool fast_sequential(std::size_t n) {
   }
 }
 
+// True when a call of `n` items of `Op` with options `o` takes the sequential fast path: a
+// kernel whose cost is a constant, no switch set (logging included: a logged call is decided
+// in full to print it, to the same verdict), plain options, and a batch the full tree could
+// only run sequentially. A few relaxed loads and one comparison; no plan is built.
+// With `fb` (the kernel's feedback) and learning on, a kernel measured costlier than
+// declared leaves the fast path, whose table assumes the declared cost.
+template <operation Op, call_profile P, std::size_t StaticN>
+bool sequential_fast_path(std::size_t n, const call_options& o, const kernel_feedback* fb = nullptr) {
+  using kt = kernel_traits<Op>;
+  if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies)
+    return switches_plain() && plain_options(o) &&
+           !(fb != nullptr && fb->leaves_fast_path() && o.learn && learning_enabled()) &&
+           fast_sequential<Op, P, StaticN>(n);
+  else
+    return false;
+}
+
 /// A test's view of every call's plan before it runs: returns false to run nothing (a dry
 /// run). Null in programs; tests set it to check that calls run what decide() says.
 using plan_hook_fn = bool (*)(const plan& p, bool full);
@@ -269,24 +286,20 @@ inline bool call_proceeds(const plan& p, bool full) {
 template <operation Op, call_profile P = runtime_profile_source, std::size_t StaticN = 0>
 plan plan_call(std::size_t n, const call_options& options, bool& full, const kernel_desc& desc = describe<Op>(),
                kernel_feedback* fb = nullptr) {
-  using kt = kernel_traits<Op>;
-  const settings s = current_settings();
   const machine_profile& prof = profile_of<P>();
-  const bool learn = fb != nullptr && s.learn && options.learn;
   full = false;
   // An item-dependent cost (cost_of, cost_per_byte) or a measured item size is the batch's:
   // such kernels always get the full decision.
-  if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies) {
-    if (!s.debug && !options.async && detail::plain_call(options, s) && !(learn && fb->leaves_fast_path()) &&
-        detail::fast_sequential<Op, P, StaticN>(n)) {
-      plan p;
-      p.batch = n;
-      p.cost_ns = desc.cost_ns;
-      p.profile = prof.name;
-      return p;
-    }
+  if (detail::sequential_fast_path<Op, P, StaticN>(n, options, fb)) {
+    plan p;
+    p.batch = n;
+    p.cost_ns = desc.cost_ns;
+    p.profile = prof.name;
+    return p;
   }
   full = true;
+  const settings s = current_settings();
+  const bool learn = fb != nullptr && s.learn && options.learn;
   const auto payload = static_cast<std::size_t>(static_cast<double>(n) * (desc.bytes_in + desc.bytes_out));
   const call_options merged = detail::merge(options, s, payload);
   if (detail::plan_hook().load(std::memory_order_relaxed) != nullptr) detail::hooked_options() = merged;

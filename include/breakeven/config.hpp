@@ -53,10 +53,12 @@ inline settings settings_from_environment() noexcept {
 }
 
 // Each switch in its own atomic: reading the settings on every call costs a few relaxed loads.
+// `plain` says in one load that no switch is set, for the sequential fast path.
 struct settings_store {
   std::atomic<bool> disabled{false}, no_processes{false}, debug{false}, learn{true};
   std::atomic<unsigned> max_workers{0};
   std::atomic<int> forced{-1};  // an executor_kind, or -1 for none
+  std::atomic<bool> plain{true};
   settings_store() noexcept { store(settings_from_environment()); }
   void store(const settings& v) noexcept {
     disabled.store(v.disabled, std::memory_order_relaxed);
@@ -65,6 +67,8 @@ struct settings_store {
     learn.store(v.learn, std::memory_order_relaxed);
     max_workers.store(v.max_workers, std::memory_order_relaxed);
     forced.store(v.forced ? static_cast<int>(*v.forced) : -1, std::memory_order_relaxed);
+    plain.store(!v.disabled && !v.no_processes && !v.debug && v.max_workers == 0 && !v.forced,
+                std::memory_order_relaxed);
   }
 };
 
@@ -97,6 +101,11 @@ inline void reload_settings() noexcept { set_settings(detail::settings_from_envi
 /// True when decisions learn from measured calls (BREAKEVEN_LEARN, default on); one relaxed load.
 inline bool learning_enabled() noexcept {
   return detail::settings_instance().learn.load(std::memory_order_relaxed);
+}
+
+/// True when no switch is set (nothing disabled, forced, capped or logged); one relaxed load.
+inline bool switches_plain() noexcept {
+  return detail::settings_instance().plain.load(std::memory_order_relaxed);
 }
 
 /// True when plans are logged (BREAKEVEN_DEBUG); one relaxed load.

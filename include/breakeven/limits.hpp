@@ -11,10 +11,11 @@ namespace breakeven::limits {
 inline constexpr std::size_t process_ring_bytes = std::size_t{256} << 10;
 
 /// The payload (in and out) a process-pool plan aims to put in one task: a quarter of the
-/// ring. Larger tasks stream through the ring in many turns and leave the caller encoding
+/// ring (a pool with another ring size cuts its default chunks at the same fraction). Larger tasks stream through the ring in many turns and leave the caller encoding
 /// while the workers wait; with more, smaller tasks, encoding, transfer and work overlap
 /// (100,000 log lines on 2 workers: 44 - 64 ms in two tasks, 29 - 33 ms in twenty).
-inline constexpr std::size_t process_task_payload_bytes = process_ring_bytes / 4;
+inline constexpr std::size_t process_task_ring_fraction = 4;
+inline constexpr std::size_t process_task_payload_bytes = process_ring_bytes / process_task_ring_fraction;
 
 /// Free memory the shared-memory pool keeps mapped for reuse (shm::arena_options::retain_bytes).
 /// A call whose payload reaches it hands its pages back when it ends and faults them in

@@ -17,6 +17,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace be = breakeven;
@@ -280,4 +281,33 @@ TEST_CASE("variable-size items are measured for the plan", "[api][bytes]") {
   CHECK(d.bytes_in == 4096);
   CHECK(be::describe<text_length>().bytes_in == sizeof(std::string));
   CHECK(be::map(text_length{}, texts)[99] == 4096);
+}
+
+namespace {
+struct declared_cheap_sleeps {  // declared at 1 ns: the fast path takes it; it sleeps 20 ms
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = std::chrono::nanoseconds{1};
+  int operator()(const int& x) const {
+    std::this_thread::sleep_for(20ms);
+    return x;
+  }
+};
+}  // namespace
+
+TEST_CASE("a fast-path call's wall time reaches the statistics in nanoseconds", "[api][stats]") {
+  settings_guard g;
+  be::set_settings({});
+  be::reset_statistics();
+  bool full = true;
+  (void)be::plan_call<declared_cheap_sleeps>(1, {}, full);
+  REQUIRE_FALSE(full);  // the sequential fast path
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(be::map(declared_cheap_sleeps{}, std::vector<int>{7})[0] == 7);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0);
+  const auto s = be::statistics()[be::executor_kind::sequential];
+  CHECK(s.calls == 1);
+  CHECK(s.wall_ns >= 19'000'000);  // the sleep, whichever clock timed it
+  // and no more than the call took around it: not clock ticks counted as nanoseconds
+  CHECK(s.wall_ns <= static_cast<std::uint64_t>(elapsed.count()) + 100'000);
 }

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 namespace be = breakeven;
 
@@ -68,4 +70,50 @@ TEST_CASE("statistics count calls, items, time and shares per executor", "[core]
   CHECK(s.report().find("thread_pool") != std::string::npos);
   be::reset_statistics();
   CHECK(be::statistics().total_calls() == 0);
+}
+
+TEST_CASE("statistics count every thread's calls, threads that ended included", "[core][stats]") {
+  be::reset_statistics();
+  const auto record_from_threads = [](int threads, int calls) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([=] {
+        for (int i = 0; i < calls; ++i) be::record_call(be::executor_kind::sequential, 3, 10);
+      });
+    for (auto& t : ts) t.join();
+  };
+  record_from_threads(4, 1000);
+  be::record_call(be::executor_kind::thread_pool, 7, 20);
+  auto s = be::statistics();
+  CHECK(s[be::executor_kind::sequential].calls == 4000);
+  CHECK(s[be::executor_kind::sequential].items == 12'000);
+  CHECK(s[be::executor_kind::sequential].wall_ns == 40'000);
+  CHECK(s[be::executor_kind::thread_pool].calls == 1);
+  // After a reset, threads that take over the ended threads' counters count from zero.
+  be::reset_statistics();
+  CHECK(be::statistics().total_calls() == 0);
+  record_from_threads(6, 10);
+  s = be::statistics();
+  CHECK(s[be::executor_kind::sequential].calls == 60);
+  CHECK(s[be::executor_kind::sequential].items == 180);
+  CHECK(s.total_calls() == 60);
+  be::reset_statistics();
+}
+
+TEST_CASE("the sequential fast path sees in one load whether any switch is set", "[core][config]") {
+  env_guard g;
+  be::set_settings({});
+  CHECK(be::switches_plain());
+  for (int which = 0; which < 5; ++which) {
+    be::settings v;
+    if (which == 0) v.disabled = true;
+    if (which == 1) v.no_processes = true;
+    if (which == 2) v.max_workers = 2;
+    if (which == 3) v.forced = be::executor_kind::sequential;
+    if (which == 4) v.debug = true;
+    be::set_settings(v);
+    CHECK_FALSE(be::switches_plain());
+  }
+  be::set_settings({});
+  CHECK(be::switches_plain());
 }

@@ -16,6 +16,7 @@
 
 #include <breakeven/executor.hpp>
 #include <breakeven/executor/detail/process_engine.hpp>
+#include <breakeven/limits.hpp>
 #include <breakeven/fwd.hpp>
 #include <breakeven/ipc/codec.hpp>
 #include <breakeven/ipc/entry.hpp>
@@ -439,7 +440,7 @@ class process_pool {
     std::size_t c = std::max<std::size_t>(1, (n + w * per_worker - 1) / (w * per_worker));
     const std::size_t item_bytes = std::max<std::size_t>({1, kernel_traits<Op>::bytes_in, kernel_traits<Op>::bytes_out});
     const std::size_t ring = ipc::duplex_mapping::round_capacity(engine_->options().ring_bytes);
-    c = std::min(c, std::max<std::size_t>(1, ring / 4 / item_bytes));
+    c = std::min(c, std::max<std::size_t>(1, ring / breakeven::limits::process_task_ring_fraction / item_bytes));
     return c;
   }
 

@@ -22,7 +22,6 @@
 #include <breakeven/executor/bulk.hpp>
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/fwd.hpp>
-#include <breakeven/limits.hpp>
 #include <breakeven/row_view.hpp>
 #include <breakeven/shm/arena.hpp>
 #include <breakeven/shm/buffer.hpp>
@@ -48,11 +47,6 @@
 #include <vector>
 
 namespace breakeven {
-
-// The decision prices the re-fault of calls past the segment's retention limit with the
-// policy's copy of that limit: the two must agree.
-static_assert(shm::arena_options{}.retain_bytes == limits::shm_retain_bytes,
-              "breakeven: limits::shm_retain_bytes must equal the segment's default retention");
 
 /// How a shared_memory_pool is made: its worker processes and its segment.
 struct shared_memory_options {

@@ -17,6 +17,7 @@
 
 #include <breakeven/detail/decl.hpp>
 #include <breakeven/ipc/posix.hpp>
+#include <breakeven/limits.hpp>
 #include <breakeven/shm/memory.hpp>
 
 #include <algorithm>
@@ -47,7 +48,7 @@ struct block {
 /// How a segment grows and what it keeps.
 struct arena_options {
   /// Free memory kept allocated for reuse; pages freed beyond it go back to the system.
-  std::size_t retain_bytes = std::size_t{256} << 20;
+  std::size_t retain_bytes = breakeven::limits::shm_retain_bytes;
   /// Address space reserved for growth in place (0: the machine's memory and swap).
   std::size_t reserve_bytes = 0;
   /// Growth is rounded up to this many bytes (each byte grown is allocated and mapped at

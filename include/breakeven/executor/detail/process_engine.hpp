@@ -20,6 +20,7 @@
 #include <breakeven/ipc/ring.hpp>
 #include <breakeven/ipc/runtime.hpp>
 #include <breakeven/ipc/worker.hpp>
+#include <breakeven/limits.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -72,7 +73,7 @@ struct process_pool_options {
   std::uint64_t max_tasks_per_child = 0;              ///< replace a worker after this many tasks (0: never)
   std::chrono::milliseconds task_timeout{0};          ///< kill a worker whose task runs longer (0: no limit)
   worker_initializer initializer{};                   ///< run once in every worker
-  std::size_t ring_bytes = std::size_t{256} << 10;    ///< each direction's shared ring per worker
+  std::size_t ring_bytes = breakeven::limits::process_ring_bytes;  ///< each direction's shared ring per worker
   std::chrono::microseconds spin{50};                 ///< how long a waiting side spins before it sleeps
   unsigned prefetch = 1;  ///< tasks a worker holds queued behind the one it runs (low-variance kernels)
   /// In a pool with a worker per CPU or more, each worker stays on one CPU (of those this
