@@ -399,22 +399,10 @@ class cluster {
     } else {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
       const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
-      if constexpr (std::is_void_v<O>) {
-        (void)out;
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-      } else if constexpr (breakeven::detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
-        O* base = std::to_address(out);
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
-                   [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
-      } else {
-        std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
-          std::vector<O>& p = parts[at / chunk];
-          p.reserve(k);
-          for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
-        });
-        for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
-      }
+      breakeven::detail::store_chunk_outputs<O>(out, n, chunk, [&](auto store) {
+        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, std::move(store));
+        return true;  // every chunk ran (or run_chunks threw the earliest error)
+      });
     }
   }
 
