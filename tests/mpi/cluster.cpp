@@ -3,6 +3,7 @@
 // program alone (one rank, the local decision). Test cases tagged [ranks] need worker ranks
 // (mpirun -np 3); [local] ones run only without mpirun.
 #include "../process/kernels.hpp"
+#include "../process/typed_errors.hpp"
 #include "../support/executors.hpp"
 
 #include <breakeven/mpi.hpp>
@@ -50,28 +51,8 @@ TEST_CASE("tasks run on every worker rank, each with its local decision", "[mpi]
 
 TEST_CASE("exceptions thrown on a rank keep their types", "[mpi][ranks][faults]") {
   mpi::cluster ex;
-  auto raise = [&](int which) { return ex.submit(ptest::thrower{}, which); };
-  CHECK_THROWS_MATCHES(raise(1).get(), std::runtime_error, Catch::Message("runtime"));
-  CHECK_THROWS_MATCHES(raise(2).get(), std::logic_error, Catch::Message("logic"));
-  CHECK_THROWS_AS(raise(3).get(), std::invalid_argument);
-  CHECK_THROWS_AS(raise(4).get(), std::out_of_range);
-  CHECK_THROWS_AS(raise(8).get(), std::overflow_error);
-  CHECK_THROWS_AS(raise(9).get(), std::bad_alloc);
-  CHECK_THROWS_MATCHES(raise(10).get(), ptest::parse_error, Catch::Message("bad token at 7"));
-  try {
-    raise(14).get();
-    FAIL("no exception");
-  } catch (const std::system_error& e) {
-    CHECK(e.code() == std::errc::no_such_file_or_directory);
-  }
-  try {
-    raise(11).get();
-    FAIL("no exception");
-  } catch (const be::remote_error& e) {
-    CHECK(e.type_name().find("unregistered_error") != std::string::npos);
-    CHECK(e.message() == "nobody knows me");
-  }
-  CHECK(raise(20).get() == 20);
+  ptest::check_errors_keep_types([&](int which) { return ex.submit(ptest::thrower{}, which); });
+  CHECK(ex.submit(ptest::thrower{}, 20).get() == 20);  // the rank goes on
 }
 
 TEST_CASE("an isolation kernel that crashes on 1% of items fails only those items", "[mpi][ranks][faults]") {
