@@ -552,9 +552,10 @@ class cluster {
     b->wait_all();
   }
 
-  // How long submit reads the reply itself: when the kernel's declared cost says the reply
-  // comes soon (a round trip of the network's latency and the task), twice the cost plus
-  // twice the round trip, at most 200 us; none for a kernel without a declared cost.
+  // How long submit reads the reply itself, for a kernel declared to cost at most 200 us:
+  // twice the expected wait (the cost, two round trips of the network's latency, the
+  // coordinator's own cost per task) plus 10 us, at most 200 us. None for a kernel without
+  // a declared cost or a longer one: its submitter would only spin.
   template <class Op>
   std::chrono::nanoseconds eager_window() const {
     constexpr std::int64_t cost = kernel_traits<Op>::cost_ns;
