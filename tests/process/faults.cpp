@@ -1,6 +1,7 @@
 // Nothing is lost: exceptions keep their types, a worker that dies fails only its task
 // (naming the signal or status) and is replaced, a hung task is killed at its timeout.
 #include "kernels.hpp"
+#include "typed_errors.hpp"
 
 #include <breakeven/executor/process_pool.hpp>
 #include <breakeven/ipc/exceptions.hpp>
@@ -20,48 +21,7 @@ BREAKEVEN_REGISTER_EXCEPTION(ptest::parse_error);
 
 TEST_CASE("exceptions thrown in a worker keep their types", "[process][faults]") {
   be::process_pool pool(2);
-  auto raise = [&](int which) { return pool.submit(ptest::thrower{}, which); };
-  CHECK_THROWS_MATCHES(raise(1).get(), std::runtime_error, Catch::Message("runtime"));
-  CHECK_THROWS_MATCHES(raise(2).get(), std::logic_error, Catch::Message("logic"));
-  CHECK_THROWS_AS(raise(3).get(), std::invalid_argument);
-  CHECK_THROWS_AS(raise(4).get(), std::out_of_range);
-  CHECK_THROWS_AS(raise(5).get(), std::domain_error);
-  CHECK_THROWS_AS(raise(6).get(), std::length_error);
-  CHECK_THROWS_AS(raise(7).get(), std::range_error);
-  CHECK_THROWS_AS(raise(8).get(), std::overflow_error);
-  CHECK_THROWS_AS(raise(9).get(), std::bad_alloc);
-  CHECK_THROWS_AS(raise(13).get(), std::underflow_error);
-  CHECK_THROWS_MATCHES(raise(10).get(), ptest::parse_error, Catch::Message("bad token at 7"));
-  try {
-    raise(14).get();
-    FAIL("no exception");
-  } catch (const std::system_error& e) {
-    CHECK(e.code() == std::errc::no_such_file_or_directory);
-    CHECK(std::string(e.what()).find("open config") == 0);
-  }
-
-  // The exact type, not a base: a runtime_error is not reported as its subclasses and back.
-  try {
-    raise(1).get();
-  } catch (const be::remote_error&) {
-    FAIL("a std::runtime_error came back as a remote_error");
-  } catch (const std::runtime_error&) {
-  }
-  // Unregistered types come back as remote_error naming the type.
-  try {
-    raise(11).get();
-    FAIL("no exception");
-  } catch (const be::remote_error& e) {
-    CHECK(e.type_name() == "ptest::unregistered_error");
-    CHECK(e.message() == "nobody knows me");
-  }
-  try {
-    raise(12).get();
-    FAIL("no exception");
-  } catch (const be::remote_error& e) {
-    CHECK(e.type_name() == "int");
-  }
-  CHECK(raise(0).get() == 0);
+  ptest::check_errors_keep_types([&](int which) { return pool.submit(ptest::thrower{}, which); });
   CHECK(pool.stats().workers_lost == 0);  // an exception never costs a worker
 }
 

@@ -43,6 +43,20 @@ inline unsigned spin_yield_mask() noexcept {
   return mask;
 }
 
+/// Counts, while it lives, a submitting thread that reads its own answer (a process pool's
+/// or a cluster's eager submit); the engine's own polling thread stays off while it is nonzero.
+struct eager_mark {
+  std::atomic<int>* n;
+  explicit eager_mark(std::atomic<int>* c) noexcept : n(c) {
+    if (n != nullptr) n->fetch_add(1, std::memory_order_seq_cst);
+  }
+  ~eager_mark() {
+    if (n != nullptr) n->fetch_sub(1, std::memory_order_release);
+  }
+  eager_mark(const eager_mark&) = delete;
+  eager_mark& operator=(const eager_mark&) = delete;
+};
+
 /// One step of a bounded spin: mostly a pause, and every few steps a sched_yield, so that
 /// a thread woken on this CPU (say, the caller a result was just handed to) runs at once
 /// instead of waiting for the spinner's time slice to end. On a machine with few cores

@@ -65,6 +65,32 @@ struct process_pool_kernel_is_neither_transportable_nor_default_constructible;
 template <class It, class T>
 concept contiguous_of = std::contiguous_iterator<It> && std::same_as<std::iter_value_t<It>, T>;
 
+/// Runs a bulk map's chunks through `run(store)`, with the store that puts each chunk's
+/// outputs (`store(first_item, reader, count)`, on whichever thread completes the chunk)
+/// where `out` wants them: nowhere for a void kernel; decoded in place into contiguous memory
+/// of values whose bytes are their encoding; otherwise per chunk, moved to `out` in order
+/// once every chunk has ended. `run` returns false when chunks were dropped (then nothing
+/// moves to `out`); so does this. The process pool and the cluster executor share it.
+template <class O, class Out, class Run>
+bool store_chunk_outputs(Out& out, std::size_t n, std::size_t chunk, Run&& run) {
+  if constexpr (std::is_void_v<O>) {
+    return run([](std::size_t, ipc::reader&, std::size_t) {});
+  } else if constexpr (contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
+    O* base = std::to_address(out);
+    return run([base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
+  } else {
+    std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
+    const bool all = run([&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
+      std::vector<O>& p = parts[at / chunk];
+      p.reserve(k);
+      for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
+    });
+    if (all)
+      for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
+    return all;
+  }
+}
+
 template <class Op>
 consteval bool process_admits() {
   if constexpr (!operation<Op>) {
@@ -489,29 +515,9 @@ class process_pool {
     } else {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
       const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
-      bool all = true;
-      if constexpr (std::is_void_v<O>) {
-        (void)out;
-        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [](std::size_t, ipc::reader&, std::size_t) {}, stop);
-      } else if constexpr (detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
-        O* base = std::to_address(out);
-        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
-                         [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); },
-                         stop);
-      } else {
-        // Values land per chunk, then move to `out` in order once all have ended.
-        std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
-        all = run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
-                         [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
-                           std::vector<O>& p = parts[at / chunk];
-                           p.reserve(k);
-                           for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
-                         },
-                         stop);
-        if (all)
-          for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
-      }
-      return all;
+      return detail::store_chunk_outputs<O>(out, n, chunk, [&](auto store) {
+        return run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, std::move(store), stop);
+      });
     }
   }
 

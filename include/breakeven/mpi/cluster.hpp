@@ -380,7 +380,7 @@ class cluster {
     auto t = std::make_unique<detail::value_task<Out>>();
     std::future<Out> f = t->promise.get_future();
     detail::encode_task(*t, op, &x, 1, 0, timeout);
-    engine_->submit(std::move(t));
+    engine_->submit(std::move(t), timeout.count() > 0 ? std::chrono::nanoseconds{} : eager_window<Op>());
     return f;
   }
 
@@ -399,22 +399,10 @@ class cluster {
     } else {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(in));
       const std::size_t chunk = s.chunk != 0 ? s.chunk : default_chunk<Op>(n);
-      if constexpr (std::is_void_v<O>) {
-        (void)out;
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [](std::size_t, ipc::reader&, std::size_t) {});
-      } else if constexpr (breakeven::detail::contiguous_of<Out, O> && ipc::detail::bytes_are_encoding<O>) {
-        O* base = std::to_address(out);
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers,
-                   [base](std::size_t at, ipc::reader& r, std::size_t k) { ipc::detail::decode_array(r, base + at, k); });
-      } else {
-        std::vector<std::vector<O>> parts(n == 0 ? 0 : (n + chunk - 1) / chunk);
-        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, [&parts, chunk](std::size_t at, ipc::reader& r, std::size_t k) {
-          std::vector<O>& p = parts[at / chunk];
-          p.reserve(k);
-          for (std::size_t i = 0; i < k; ++i) p.push_back(ipc::decode<O>(r));
-        });
-        for (auto& p : parts) out = std::ranges::move(p, std::move(out)).out;
-      }
+      breakeven::detail::store_chunk_outputs<O>(out, n, chunk, [&](auto store) {
+        run_chunks(op, std::ranges::begin(in), n, chunk, s.workers, std::move(store));
+        return true;  // every chunk ran (or run_chunks threw the earliest error)
+      });
     }
   }
 
@@ -562,6 +550,23 @@ class cluster {
       throw;
     }
     b->wait_all();
+  }
+
+  // How long submit reads the reply itself, for a kernel declared to cost at most 200 us:
+  // twice the expected wait (the cost, two round trips of the network's latency, the
+  // coordinator's own cost per task) plus 10 us, at most 200 us. None for a kernel without
+  // a declared cost or a longer one: its submitter would only spin.
+  template <class Op>
+  std::chrono::nanoseconds eager_window() const {
+    constexpr std::int64_t cost = kernel_traits<Op>::cost_ns;
+    if constexpr (cost < 0) {
+      return {};
+    } else {
+      constexpr std::chrono::nanoseconds cap = std::chrono::microseconds(200);
+      const auto trip = std::chrono::nanoseconds(static_cast<std::int64_t>(4 * net_.latency_ns + net_.task_ns));
+      const auto w = 2 * (std::chrono::nanoseconds(cost) + trip) + std::chrono::microseconds(10);
+      return std::chrono::nanoseconds(cost) > cap ? std::chrono::nanoseconds{} : std::min(w, cap);
+    }
   }
 
   network_profile net_;

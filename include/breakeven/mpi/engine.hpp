@@ -1,6 +1,15 @@
-// breakeven/mpi/engine.hpp - the coordinator's side of the cluster executor: one progress
-// thread that owns every MPI call after initialization, sends task messages to the worker
-// ranks and completes tasks from their replies.
+// breakeven/mpi/engine.hpp - the coordinator's side of the cluster executor: a progress
+// thread that sends task messages to the worker ranks and completes tasks from their replies,
+// and submitters that do the same on their own thread when they can. One thread at a time
+// makes MPI calls (MPI_THREAD_SERIALIZED, one lock).
+//
+// A submitter sends its task itself when no other thread is in MPI. A short task (declared
+// cost under 200 us) sent to a rank with nothing else in flight is read back by its
+// submitter too, for a bounded window, while the progress thread stays off MPI: the
+// future is ready on return, and a round trip costs no thread hand-over and no wake-up
+// (docs/benchmarks.md, mpi_rt_vs_raw). The progress thread handles what is left: queued
+// tasks, replies nobody reads, deadlines; with nothing in flight it sleeps until a task
+// arrives.
 //
 // Claiming is dynamic: a task goes to the rank with the fewest tasks in flight, at most
 // `depth` per rank (2: one running, one waiting beside it, so that a rank never idles
@@ -22,6 +31,7 @@
 #endif
 #include <mpi.h>
 
+#include <breakeven/detail/sys.hpp>
 #include <breakeven/ipc/codec.hpp>
 #include <breakeven/ipc/errors.hpp>
 #include <breakeven/mpi/rank.hpp>
@@ -53,7 +63,9 @@
 namespace breakeven::mpi {
 
 /// Message tags of the protocol.
-enum tag : int { task_tag = 0x6265, reply_tag = 0x6266, stop_tag = 0x6267 };
+/// Message tags of the protocol. A serving rank sends an echo_tag message straight back (the
+/// raw round trip the benchmarks compare a task's with, through the same receive loop).
+enum tag : int { task_tag = 0x6265, reply_tag = 0x6266, stop_tag = 0x6267, echo_tag = 0x6268 };
 
 /// True when a launcher (mpirun, srun with PMI/PMIx) started this process.
 inline bool under_launcher() noexcept {
@@ -88,6 +100,19 @@ inline void nap(long us) noexcept {
   timespec ts{us / 1'000'000, (us % 1'000'000) * 1'000};
   ::nanosleep(&ts, nullptr);
 }
+
+/// How long a serving rank spins for its next task after a reply, before it naps.
+inline constexpr std::chrono::microseconds rank_spin{200};
+
+// True on a thread that holds the engine's MPI lock (a completion that submits from there
+// must not take it again).
+inline thread_local bool driving = false;
+struct driving_mark {
+  driving_mark() noexcept { driving = true; }
+  ~driving_mark() { driving = false; }
+  driving_mark(const driving_mark&) = delete;
+  driving_mark& operator=(const driving_mark&) = delete;
+};
 
 /// The bytes before the chunk in a task message.
 inline constexpr std::size_t task_header_bytes = 16;
@@ -186,6 +211,7 @@ class cluster_task {
   /// Starts a request: room for the header, the timeout in it; the chunk goes after.
   void begin_request(std::chrono::milliseconds limit) {
     timeout = limit;
+    request.reserve(128);  // a small task's whole message, without growing on the way
     request.resize(detail::task_header_bytes);
     const std::int64_t ms = limit.count();
     std::memcpy(request.data() + 8, &ms, sizeof ms);
@@ -225,14 +251,47 @@ class cluster_engine {
   /// Ranks that run tasks.
   unsigned worker_ranks() const noexcept { return static_cast<unsigned>(size_ - 1); }
 
-  /// Queues a task; the progress thread sends it to the least loaded rank.
-  void submit(std::unique_ptr<cluster_task> t) {
+  /// Queues a task and sends it to the least loaded rank from this thread when no other
+  /// thread is making MPI calls (otherwise the progress thread sends it).
+  ///
+  /// `eager`: when this thread sent the task to a rank with nothing else in flight, it reads
+  /// the replies itself for up to this long, so that a short task's future is ready on
+  /// return: no hand-over to the progress thread and back, no sleeping get(). The progress
+  /// thread stays off MPI (and off this CPU) meanwhile. (Whether the rank still spins for
+  /// work or naps is not known here: the reply that ended its last task may have been read
+  /// late, under load. Reading for a bounded window either way costs at most the window.)
+  void submit(std::unique_ptr<cluster_task> t, std::chrono::nanoseconds eager = {}) {
+    const breakeven::detail::eager_mark mark(eager.count() > 0 ? &eager_ : nullptr);
+    cluster_task* const mine = t.get();
     {
       std::lock_guard lock(m_);
       if (closing_) throw pool_closed("breakeven: the cluster executor is closed");
       queue_.push_back(std::move(t));
     }
-    cv_.notify_one();
+    sent_task sent;
+    if (!detail::driving) {  // not from a completion on a thread that holds mpi_m_
+      // An eager submitter waits out the progress thread's current pass (it takes the lock
+      // no more once it sees the mark); another sends only when the lock is free.
+      const auto until = clock::now() + eager;
+      std::unique_lock mpi(mpi_m_, std::try_to_lock);
+      for (unsigned spins = 0; !mpi && eager.count() > 0 && clock::now() < until;) {
+        breakeven::detail::spin_step(spins);
+        (void)mpi.try_lock();
+      }
+      if (mpi) {
+        const detail::driving_mark d;
+        sent = send_queued(mine);
+      }
+    }
+    if (sent.rank > 0 && sent.rank_was_idle && eager.count() > 0) await_reply(sent.id, eager);
+    bool wake = false;
+    {
+      std::lock_guard lock(m_);
+      // The progress thread, parked with nothing to do, must learn of a task left queued or
+      // one in flight whose reply nobody reads.
+      wake = !queue_.empty() || (parked_ && !in_flight_.empty());
+    }
+    if (wake) cv_.notify_one();
   }
 
   /// Waits for every task queued and in flight, then stops the progress thread.
@@ -259,6 +318,15 @@ class cluster_engine {
   cluster_stats stats() const {
     std::lock_guard lock(m_);
     return stats_;
+  }
+
+  /// Runs `f(comm)` while no other thread of this process makes MPI calls (for measurements
+  /// beside the executor, such as an echo round trip).
+  template <class F>
+  decltype(auto) with_mpi(F&& f) {
+    std::lock_guard mpi(mpi_m_);
+    const detail::driving_mark d;
+    return std::forward<F>(f)(comm_);
   }
 
   /// The tasks in flight, one line per task: rank, task id, kernel, items.
@@ -332,7 +400,8 @@ class cluster_engine {
     return best;
   }
 
-  void handle_reply(std::vector<std::byte>& buf, int source) {
+  // Completes the task of one reply; returns its id (0 when the reply named none in flight).
+  std::uint64_t handle_reply(std::vector<std::byte>& buf, int source) {
     ipc::reader r(buf);
     std::uint64_t id = 0;
     std::unique_ptr<cluster_task> t;
@@ -340,20 +409,21 @@ class cluster_engine {
     try {
       id = r.get<std::uint64_t>();
     } catch (...) {
-      return;  // a reply too short to name its task: nothing to complete
+      return 0;  // a reply too short to name its task: nothing to complete
     }
     {
       std::lock_guard lock(m_);
       const auto it = in_flight_.find(id);
-      if (it == in_flight_.end() || it->second.rank != source) return;
+      if (it == in_flight_.end() || it->second.rank != source) return 0;
       t = std::move(it->second.task);
       send = it->second.send;
       if (it->second.slot != nullptr) it->second.slot->id.store(0, std::memory_order_release);
       --load_[static_cast<std::size_t>(source)];
+      if (it->second.deadline != clock::time_point::max()) deadlines_.fetch_sub(1, std::memory_order_relaxed);
       in_flight_.erase(it);
     }
     if (send != MPI_REQUEST_NULL) MPI_Wait(&send, MPI_STATUS_IGNORE);  // received by now: its buffer is free
-    if (!t) return;  // already failed by the coordinator's deadline
+    if (!t) return id;  // already failed by the coordinator's deadline
     // Counted before the task completes: whoever waits on it then sees it in the statistics.
     const auto count = [&](bool failed, executor_kind ran_on) {
       std::lock_guard lock(m_);
@@ -383,6 +453,7 @@ class cluster_engine {
     }
     t.reset();
     completed();
+    return id;
   }
 
   void completed() {
@@ -415,6 +486,87 @@ class cluster_engine {
     }
   }
 
+  // The submitter's side of an eager submit: reads replies until `mine` has completed (its
+  // reply may complete others on the way) or `limit` passes.
+  void await_reply(std::uint64_t mine, std::chrono::nanoseconds limit) {
+    const auto until = clock::now() + limit;
+    unsigned spins = 0;
+    while (clock::now() < until) {
+      {
+        std::unique_lock mpi(mpi_m_, std::try_to_lock);
+        if (mpi) {
+          const detail::driving_mark d;
+          if (poll_replies(eager_buf_, mine)) return;
+        }
+      }
+      breakeven::detail::spin_step(spins);  // yields at times: a rank may be waiting for this CPU
+    }
+  }
+
+  struct sent_task {
+    int rank = 0;                // 0: still queued
+    std::uint64_t id = 0;
+    bool rank_was_idle = false;  // nothing else in flight there: the reply follows the task
+  };
+
+  // Sends queued tasks to ranks with room (mpi_m_ held); `count` receives how many. Returns
+  // where `mine` went.
+  sent_task send_queued(const cluster_task* mine, std::size_t* count = nullptr) {
+    sent_task out;
+    std::unique_lock lock(m_);
+    while (!queue_.empty()) {
+      const int r = least_loaded(*queue_.front());
+      if (r < 0) break;
+      std::unique_ptr<cluster_task> t = std::move(queue_.front());
+      queue_.pop_front();
+      const std::uint64_t id = next_id_++;
+      std::memcpy(t->request.data(), &id, sizeof id);
+      flight f;
+      f.rank = r;
+      f.kernel = t->kernel_name;
+      f.first = t->first_item;
+      f.items = t->items;
+      if (t->timeout.count() > 0) {
+        f.deadline = clock::now() + 2 * t->timeout + std::chrono::seconds(1);
+        ++deadlines_;
+      }
+      ++load_[static_cast<std::size_t>(r)];
+      f.slot = publish(id, r, t->kernel_name, t->first_item, t->items);
+      cluster_task* raw = t.get();
+      if (raw == mine) out = {r, id, load_[static_cast<std::size_t>(r)] == 1};
+      if (count != nullptr) ++*count;
+      f.task = std::move(t);
+      auto& slot = in_flight_.emplace(id, std::move(f)).first->second;
+      // Only threads holding mpi_m_ complete flights: `slot` stays while m_ is released.
+      lock.unlock();
+      const int rc = MPI_Isend(raw->request.data(), static_cast<int>(raw->request.size()), MPI_BYTE, r, task_tag, comm_,
+                               &slot.send);
+      if (rc != MPI_SUCCESS) fatal(rc, "MPI_Isend of a task");
+      lock.lock();
+    }
+    return out;
+  }
+
+  // Reads every reply that has arrived (mpi_m_ held) and completes its task. Returns true
+  // when task `stop_at` completed (then it stops there), otherwise whether any reply came.
+  bool poll_replies(std::vector<std::byte>& buf, std::uint64_t stop_at = 0) {
+    bool any = false;
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      int rc = MPI_Iprobe(MPI_ANY_SOURCE, reply_tag, comm_, &flag, &st);
+      if (rc != MPI_SUCCESS) fatal(rc, "MPI_Iprobe for replies");
+      if (flag == 0) return stop_at == 0 && any;
+      int count = 0;
+      MPI_Get_count(&st, MPI_BYTE, &count);
+      buf.resize(static_cast<std::size_t>(count));
+      rc = MPI_Recv(buf.data(), count, MPI_BYTE, st.MPI_SOURCE, reply_tag, comm_, MPI_STATUS_IGNORE);
+      if (rc != MPI_SUCCESS) fatal(rc, "MPI_Recv of a reply");
+      if (handle_reply(buf, st.MPI_SOURCE) == stop_at && stop_at != 0) return true;
+      any = true;
+    }
+  }
+
   void loop() {
     std::vector<std::byte> buf;
     bool idle = false;
@@ -423,52 +575,15 @@ class cluster_engine {
     std::unique_lock lock(m_);
     for (;;) {
       bool worked = false;
-      bool any_deadline = false;
-      while (!queue_.empty()) {
-        const int r = least_loaded(*queue_.front());
-        if (r < 0) break;
-        std::unique_ptr<cluster_task> t = std::move(queue_.front());
-        queue_.pop_front();
-        const std::uint64_t id = next_id_++;
-        std::memcpy(t->request.data(), &id, sizeof id);
-        flight f;
-        f.rank = r;
-        f.kernel = t->kernel_name;
-        f.first = t->first_item;
-        f.items = t->items;
-        if (t->timeout.count() > 0) f.deadline = clock::now() + 2 * t->timeout + std::chrono::seconds(1);
-        ++load_[static_cast<std::size_t>(r)];
-        f.slot = publish(id, r, t->kernel_name, t->first_item, t->items);
-        cluster_task* raw = t.get();
-        f.task = std::move(t);
-        auto& slot = in_flight_.emplace(id, std::move(f)).first->second;
-        lock.unlock();
-        const int rc = MPI_Isend(raw->request.data(), static_cast<int>(raw->request.size()), MPI_BYTE, r, task_tag, comm_,
-                                 &slot.send);
-        if (rc != MPI_SUCCESS) fatal(rc, "MPI_Isend of a task");
-        lock.lock();
-        worked = true;
-      }
-      for (const auto& [id, f] : in_flight_) any_deadline = any_deadline || (f.task && f.deadline != clock::time_point::max());
-      const bool waiting = !in_flight_.empty();
       lock.unlock();
-
-      if (waiting) {
-        for (;;) {
-          int flag = 0;
-          MPI_Status st;
-          int rc = MPI_Iprobe(MPI_ANY_SOURCE, reply_tag, comm_, &flag, &st);
-          if (rc != MPI_SUCCESS) fatal(rc, "MPI_Iprobe for replies");
-          if (flag == 0) break;
-          int count = 0;
-          MPI_Get_count(&st, MPI_BYTE, &count);
-          buf.resize(static_cast<std::size_t>(count));
-          rc = MPI_Recv(buf.data(), count, MPI_BYTE, st.MPI_SOURCE, reply_tag, comm_, MPI_STATUS_IGNORE);
-          if (rc != MPI_SUCCESS) fatal(rc, "MPI_Recv of a reply");
-          handle_reply(buf, st.MPI_SOURCE);
-          worked = true;
-        }
-        if (any_deadline) expire(clock::now());
+      // While a submitter reads its own reply, stay off MPI (and off its CPU).
+      if (eager_.load(std::memory_order_acquire) == 0) {
+        std::unique_lock mpi(mpi_m_);
+        const detail::driving_mark d;
+        std::size_t sent = 0;
+        send_queued(nullptr, &sent);
+        worked = poll_replies(buf) || sent != 0;
+        if (deadlines_.load(std::memory_order_relaxed) != 0) expire(clock::now());
       }
 
       lock.lock();
@@ -479,7 +594,9 @@ class cluster_engine {
       }
       if (in_flight_.empty() && queue_.empty()) {
         if (closing_) break;
-        cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        parked_ = true;
+        cv_.wait(lock, [&] { return !queue_.empty() || !in_flight_.empty() || closing_; });
+        parked_ = false;
         idle = false;
         continue;
       }
@@ -488,7 +605,8 @@ class cluster_engine {
         idle = true;
         idle_since = now;
       }
-      if (now - idle_since < spin_) continue;
+      // Spin a little for a reply (not while a submitter reads its own).
+      if (now - idle_since < spin_ && eager_.load(std::memory_order_relaxed) == 0) continue;
       // Back off: new work that can be sent wakes the thread at once.
       cv_.wait_for(lock, std::chrono::microseconds(backoff_us), [&] { return !queue_.empty() && least_loaded(*queue_.front()) >= 0; });
       backoff_us = std::min<long>(backoff_us * 2, 500);
@@ -511,6 +629,11 @@ class cluster_engine {
   std::atomic<std::uint64_t> completions_{0};
   std::mutex done_m_;
   std::condition_variable done_cv_;
+  std::mutex mpi_m_;                    // one thread makes MPI calls at a time (MPI_THREAD_SERIALIZED)
+  std::atomic<int> eager_{0};           // submitters reading their own replies
+  std::atomic<int> deadlines_{0};       // flights with a coordinator deadline
+  bool parked_ = false;                 // (m_) the progress thread waits with nothing to do
+  std::vector<std::byte> eager_buf_;    // (mpi_m_) a submitter's receive buffer
   std::thread thread_;
 };
 

@@ -24,34 +24,54 @@ struct ping_pong_result {
   double round_trip_ns = 0;
 };
 
+namespace detail {
+// A barrier that waits in naps, not spinning: the ranks that take no part in a ping-pong
+// wait here, so that they leave the CPUs to the two that do (as idle serving ranks do while
+// the executor's round trip is timed; a rank spinning in MPI_Barrier would slow the raw
+// figure on a machine with fewer cores than ranks).
+inline void napping_barrier(MPI_Comm comm) {
+  MPI_Request r = MPI_REQUEST_NULL;
+  check(MPI_Ibarrier(comm, &r), "MPI_Ibarrier");
+  for (long us = 20;; us = std::min(us * 2, 1000L)) {
+    int done = 0;
+    check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test of a barrier");
+    if (done != 0) return;
+    nap(us);
+  }
+}
+}  // namespace detail
+
 /// A ping-pong of `bytes` each way between rank 0 and rank 1, `reps` times after `warm`
-/// untimed ones; every rank of the job must call it (ranks past 1 only wait at the
+/// untimed ones; every rank of the job must call it (ranks past 1 wait in naps at a closing
 /// barrier). Call before serve() and before the cluster executor exists. Rank 0 gets the
 /// median round trip; the others get 0.
 inline ping_pong_result ping_pong(session& s, std::size_t bytes, int reps, int warm = 20) {
   ping_pong_result out{bytes, 0};
   MPI_Comm comm = s.comm();
   detail::check(MPI_Barrier(comm), "MPI_Barrier");
-  if (s.rank() > 1) return out;
-  std::vector<std::byte> buf(std::max<std::size_t>(bytes, 1));
-  std::vector<double> times;
-  times.reserve(static_cast<std::size_t>(reps));
-  const int peer = s.rank() == 0 ? 1 : 0;
-  for (int i = 0; i < warm + reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    if (s.rank() == 0) {
-      detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
-      detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-    } else {
-      detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-      detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
+  if (s.rank() <= 1) {
+    std::vector<std::byte> buf(std::max<std::size_t>(bytes, 1));
+    std::vector<double> times;
+    times.reserve(static_cast<std::size_t>(reps));
+    const int peer = s.rank() == 0 ? 1 : 0;
+    for (int i = 0; i < warm + reps; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (s.rank() == 0) {
+        detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
+        detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+      } else {
+        detail::check(MPI_Recv(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+        detail::check(MPI_Send(buf.data(), static_cast<int>(bytes), MPI_BYTE, peer, 1, comm), "MPI_Send");
+      }
+      const auto t1 = std::chrono::steady_clock::now();
+      if (i >= warm) times.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
     }
-    const auto t1 = std::chrono::steady_clock::now();
-    if (i >= warm) times.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+    if (s.rank() == 0) {
+      std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
+      out.round_trip_ns = times[times.size() / 2];
+    }
   }
-  if (s.rank() != 0) return out;
-  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
-  out.round_trip_ns = times[times.size() / 2];
+  detail::napping_barrier(comm);
   return out;
 }
 
@@ -82,6 +102,49 @@ struct echo16 {
   output_type operator()(const input_type& x) const { return x; }
 };
 }  // namespace detail
+
+/// Side by side, alternating: the warm round trip of one 16-byte task through `ex`, and a
+/// raw MPI round trip of the same message bytes to the same serving rank (it sends an echo
+/// straight back from its receive loop, nothing decoded). Medians, in ns.
+struct round_trips {
+  double task_ns = 0;
+  double raw_ns = 0;
+};
+inline round_trips task_and_raw_round_trips(cluster& ex, cluster_engine& engine, int reps = 2000) {
+  std::vector<double> task, raw;
+  task.reserve(static_cast<std::size_t>(reps));
+  raw.reserve(static_cast<std::size_t>(reps));
+  std::vector<std::byte> msg;
+  {
+    detail::echo16 op;
+    auto t = std::make_unique<detail::value_task<detail::echo16::output_type>>();
+    const detail::echo16::input_type x{1, 2};
+    detail::encode_task(*t, op, &x, 1, 0, {});
+    msg = t->request;  // the bytes a task message carries
+  }
+  std::vector<std::byte> back(msg.size());
+  const int rank = 1;  // where the engine sends a lone task (the least loaded, lowest rank)
+  for (int i = 0; i < reps + 50; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)ex.submit(detail::echo16{}, {std::uint64_t(i), 1}).get();
+    const auto t1 = std::chrono::steady_clock::now();
+    engine.with_mpi([&](MPI_Comm comm) {
+      detail::check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, rank, echo_tag, comm), "MPI_Send");
+      detail::check(MPI_Recv(back.data(), static_cast<int>(back.size()), MPI_BYTE, rank, echo_tag, comm, MPI_STATUS_IGNORE),
+                    "MPI_Recv");
+    });
+    const auto t2 = std::chrono::steady_clock::now();
+    if (i >= 50) {
+      task.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+      raw.push_back(std::chrono::duration<double, std::nano>(t2 - t1).count());
+    }
+  }
+  const auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  return {median(task), median(raw)};
+}
 
 /// The warm round trip of one 16-byte task through `ex` (median of `reps`), in ns.
 inline double task_round_trip_ns(cluster& ex, int reps = 400) {

@@ -25,9 +25,11 @@
 #include <breakeven/operation.hpp>
 #include <breakeven/profile.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <future>
 #include <iterator>
@@ -71,7 +73,37 @@ class rank_context {
     return *processes_;
   }
 
+  /// What the local decision chose for a chunk: the executor and its schedule.
+  struct choice {
+    executor_kind kind = executor_kind::sequential;
+    breakeven::schedule schedule{};
+  };
+
+  /// The local decision for `n` items of `Op`. decide() is a pure function of the kernel,
+  /// the count, the profile and the options, so the last answer per kernel is kept: a
+  /// stream of equal chunks (a round trip of one item at a time) decides once.
+  template <class Op>
+  choice choose(std::size_t n) {
+    const call_options o = options();
+    const void* key = &op_key<Op>;
+    memo& m = memo_[(reinterpret_cast<std::uintptr_t>(key) >> 4) % memo_.size()];
+    if (m.key != key || m.n != n || m.threads_warm != o.threads_warm || m.processes_warm != o.processes_warm) {
+      const plan p = decide(describe<Op>(), n, profile_, o);
+      m = memo{key, n, o.threads_warm, o.processes_warm, {p.kind, p.schedule()}};
+    }
+    return m.chosen;
+  }
+
  private:
+  template <class Op>
+  static constexpr char op_key = 0;
+  struct memo {
+    const void* key = nullptr;
+    std::size_t n = 0;
+    bool threads_warm = false, processes_warm = false;
+    choice chosen;
+  };
+  std::array<memo, 8> memo_{};
   unsigned cores_;
   machine_profile profile_;
   std::optional<thread_pool> threads_;
@@ -151,15 +183,15 @@ executor_kind run_local(const Op& op, const std::vector<input_t<Op>>& items, ipc
     if (first) std::rethrow_exception(first);
     return executor_kind::process_pool;
   }
-  const plan p = decide(describe<Op>(), n, ctx.profile(), ctx.options());
+  const rank_context::choice p = ctx.choose<Op>(n);
   constexpr bool into_array = std::is_void_v<Out> || std::default_initializable<Out>;
   if (p.kind == executor_kind::thread_pool) {
     if constexpr (thread_pool::admits<Op> && into_array) {
       if constexpr (std::is_void_v<Out>) {
-        ctx.threads().bulk_for_each(op, items, p.schedule());
+        ctx.threads().bulk_for_each(op, items, p.schedule);
       } else {
         std::vector<Out> r(n);
-        ctx.threads().bulk_map(op, items, r.data(), p.schedule());
+        ctx.threads().bulk_map(op, items, r.data(), p.schedule);
         for (const Out& y : r) ipc::encode(out, y);
       }
       return executor_kind::thread_pool;
@@ -169,11 +201,11 @@ executor_kind run_local(const Op& op, const std::vector<input_t<Op>>& items, ipc
     // The shared-memory pool is one machine's answer to large payloads; a rank's chunk has
     // already crossed the network as bytes, so the pipe pool runs it.
     if constexpr (std::is_void_v<Out>) {
-      ctx.processes().bulk_for_each(op, items, p.schedule());
+      ctx.processes().bulk_for_each(op, items, p.schedule);
     } else {
       std::vector<Out> r;
       r.reserve(n);
-      ctx.processes().bulk_map(op, items, std::back_inserter(r), p.schedule());
+      ctx.processes().bulk_map(op, items, std::back_inserter(r), p.schedule);
       for (const Out& y : r) ipc::encode(out, y);
     }
     return executor_kind::process_pool;
@@ -212,16 +244,15 @@ inline void run_task(ipc::reader& in, std::vector<std::byte>& reply, rank_contex
     std::string why;
     const rank_registration* r = rank_registration::find(hash, why);
     if (r == nullptr) throw remote_error(ipc::unregistered_kernel_type, why);
-    std::vector<std::byte> body;
     executor_kind ran_on = executor_kind::sequential;
     {
-      ipc::writer w(body);
+      ipc::writer w(reply);
+      w.put(reply_status::value);
+      w.put(ran_on);  // a place for it: written below, once the chunk has run
       r->fn(in, w, ctx, timeout, ran_on);
     }
-    ipc::writer w(reply);
-    w.put(reply_status::value);
-    w.put(ran_on);
-    w.write(body.data(), body.size());
+    static_assert(sizeof(executor_kind) == 1 && sizeof(reply_status) == 1);
+    std::memcpy(reply.data() + at + 1, &ran_on, 1);
   } catch (const worker_lost& e) {
     reply.resize(at);
     ipc::writer w(reply);

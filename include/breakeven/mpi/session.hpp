@@ -193,7 +193,7 @@ inline int session::serve() {
     }
     if (flag == 0) {
       // Spin briefly after a task (the next one usually follows), then sleep in growing naps.
-      if (clock::now() - last < std::chrono::microseconds(200)) continue;
+      if (clock::now() - last < detail::rank_spin) continue;
       detail::nap(backoff_us);
       backoff_us = std::min<long>(backoff_us * 2, 1000);
       continue;
@@ -208,6 +208,15 @@ inline int session::serve() {
       MPI_Abort(comm_, 3);
     }
     if (st.MPI_TAG == stop_tag) break;
+    if (st.MPI_TAG == echo_tag) {
+      rc = MPI_Send(msg.data(), count, MPI_BYTE, 0, echo_tag, comm_);
+      if (rc != MPI_SUCCESS) {
+        std::fprintf(stderr, "%s\n", mpi_error("rank sending an echo", rc).what());
+        MPI_Abort(comm_, 3);
+      }
+      last = clock::now();
+      continue;
+    }
     if (st.MPI_TAG != task_tag) continue;
     reply.clear();
     try {

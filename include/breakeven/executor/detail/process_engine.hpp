@@ -265,19 +265,6 @@ class process_engine {
 
   // ---- the reactor -------------------------------------------------------------------
 
-  // Counts a submitter reading its own answer while it lives.
-  struct eager_mark {
-    std::atomic<int>* n;
-    explicit eager_mark(std::atomic<int>* c) noexcept : n(c) {
-      if (n != nullptr) n->fetch_add(1, std::memory_order_seq_cst);
-    }
-    ~eager_mark() {
-      if (n != nullptr) n->fetch_sub(1, std::memory_order_release);
-    }
-    eager_mark(const eager_mark&) = delete;
-    eager_mark& operator=(const eager_mark&) = delete;
-  };
-
   static std::int64_t now_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
   }
