@@ -1,6 +1,6 @@
 // The decision tree at run time: tables agree with decide() batch by batch, plans explain
 // themselves, admissibility rules hold for every profile.
-#include "../support/seed_kernels.hpp"
+#include "../support/guide_kernels.hpp"
 
 #include <breakeven/break_even_table.hpp>
 
@@ -27,13 +27,13 @@ TEMPLATE_TEST_CASE("decision table agrees with decide() for every batch size", "
 }
 
 TEST_CASE("plans explain every step they took", "[core][explain]") {
-  const auto p = be::plan_for<seed::hash, be::profiles::guide>(1'000);
+  const auto p = be::plan_for<guide_kernels::hash, be::profiles::guide>(1'000);
   const std::string text(be::explain(p).view());
   CHECK(text.find("[guide] batch 1000 x 2 us") == 0);
   CHECK(text.find("work 2 ms <= 3 x overhead 100 ms") != std::string::npos);
   CHECK(text.find("=> sequential") != std::string::npos);
 
-  const auto q = be::plan_for<seed::unsafe_numerical, be::profiles::guide>(100);
+  const auto q = be::plan_for<guide_kernels::unsafe_numerical, be::profiles::guide>(100);
   const std::string qt(be::explain(q).view());
   CHECK(qt.find("not thread-safe -> thread pool inadmissible") != std::string::npos);
   CHECK(qt.find("=> process_pool") != std::string::npos);
@@ -41,7 +41,7 @@ TEST_CASE("plans explain every step they took", "[core][explain]") {
 }
 
 TEST_CASE("switches: disabled, forced, capped workers, unknown cost", "[core][options]") {
-  const auto k = be::describe<seed::numerical>();
+  const auto k = be::describe<guide_kernels::numerical>();
   be::call_options off;
   off.disabled = true;
   CHECK(be::decide(k, 100, be::profiles::guide::value, off).kind == executor_kind::sequential);
@@ -62,7 +62,7 @@ TEST_CASE("switches: disabled, forced, capped workers, unknown cost", "[core][op
   CHECK(p.kind == executor_kind::sequential);
 
   // Isolation survives the global switch: the kernel still leaves the caller's process.
-  const auto iso = be::decide(be::describe<seed::isolated>(), 10, be::profiles::guide::value, off);
+  const auto iso = be::decide(be::describe<guide_kernels::isolated>(), 10, be::profiles::guide::value, off);
   CHECK(iso.kind == executor_kind::process_pool);
   CHECK(iso.workers == 1);
 }
@@ -133,7 +133,7 @@ TEST_CASE("a forced executor the kernel's traits exclude is refused with a reaso
   be::call_options forced;
   forced.force = true;
   forced.forced = executor_kind::thread_pool;
-  const auto p = be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, forced);
+  const auto p = be::decide(be::describe<guide_kernels::unsafe_numerical>(), 100, be::profiles::guide::value, forced);
   CHECK(p.kind == executor_kind::process_pool);
   CHECK(std::string(be::explain(p).view()).find("forced thread_pool refused: kernel not thread-safe") != std::string::npos);
 }
@@ -174,7 +174,7 @@ TEST_CASE("explanations list every candidate and say why the winner beat the run
   CHECK(text.find("sequential: the only admissible executor") != std::string::npos);
 
   // A parallel winner names the runner-up and both estimates.
-  const auto q = be::plan_for<seed::numerical, be::profiles::guide>(100);
+  const auto q = be::plan_for<guide_kernels::numerical, be::profiles::guide>(100);
   REQUIRE(q.kind == executor_kind::thread_pool);
   CHECK(q.runner_up != q.kind);
   const std::string why(be::why_chosen(q).view());
@@ -185,9 +185,9 @@ TEST_CASE("explanations list every candidate and say why the winner beat the run
   CHECK(std::string(be::explain(q).view()).find("candidates: sequential ") != std::string::npos);
 
   // Sequential beating a cheaper-looking parallel candidate says the margins were not cleared.
-  const auto r = be::plan_for<seed::hash, be::profiles::guide>(1'000);
+  const auto r = be::plan_for<guide_kernels::hash, be::profiles::guide>(1'000);
   CHECK(std::string(be::why_chosen(r).view()).find("sequential beats ") == 0);
-  static_assert(be::why_chosen(be::plan_for<seed::numerical, be::profiles::guide>(100)).contains("beats"));
+  static_assert(be::why_chosen(be::plan_for<guide_kernels::numerical, be::profiles::guide>(100)).contains("beats"));
 }
 
 TEST_CASE("shared memory prices the re-fault of calls past the pool's retention limit", "[core][shm]") {
@@ -210,7 +210,7 @@ TEST_CASE("an executor this program did not build is never planned, and the plan
   be::call_options o;
   o.available[static_cast<std::size_t>(executor_kind::process_pool)] = false;
   o.available[static_cast<std::size_t>(executor_kind::shared_memory)] = false;
-  const auto p = be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, o);
+  const auto p = be::decide(be::describe<guide_kernels::unsafe_numerical>(), 100, be::profiles::guide::value, o);
   CHECK(p.kind == executor_kind::sequential);
   const std::string text(be::explain(p).view());
   CHECK(text.find("process_pool refused: executor not available") != std::string::npos);
@@ -218,6 +218,6 @@ TEST_CASE("an executor this program did not build is never planned, and the plan
   // Forcing one that is not built is refused with that reason too.
   o.force = true;
   o.forced = executor_kind::process_pool;
-  CHECK(std::string(be::explain(be::decide(be::describe<seed::unsafe_numerical>(), 100, be::profiles::guide::value, o)).view())
+  CHECK(std::string(be::explain(be::decide(be::describe<guide_kernels::unsafe_numerical>(), 100, be::profiles::guide::value, o)).view())
             .find("forced process_pool refused: executor not available") != std::string::npos);
 }

@@ -1,7 +1,7 @@
 // The thread pool's own promises: nothing lost or run twice, schedules and caps honoured,
 // concurrent callers, nested calls, busy and sleeping workers, shutdown with queued work.
 #include "../support/executors.hpp"
-#include "../support/seed_kernels.hpp"
+#include "../support/guide_kernels.hpp"
 
 #include <range/v3/view/iota.hpp>
 
@@ -405,11 +405,11 @@ TEST_CASE("thread pool: tasks submitted by tasks during destruction run too", "[
 
 TEST_CASE("thread pool: admits thread-safe kernels only", "[thread_pool][admits]") {
   STATIC_REQUIRE(be::thread_pool::admits<test::square>);
-  STATIC_REQUIRE_FALSE(be::thread_pool::admits<seed::unsafe_numerical>);
-  STATIC_REQUIRE_FALSE(be::thread_pool::admits<seed::isolated>);
+  STATIC_REQUIRE_FALSE(be::thread_pool::admits<guide_kernels::unsafe_numerical>);
+  STATIC_REQUIRE_FALSE(be::thread_pool::admits<guide_kernels::isolated>);
   STATIC_REQUIRE_FALSE(be::thread_pool::admits<int>);
-  STATIC_REQUIRE(be::sequential_executor::admits<seed::unsafe_numerical>);
-  STATIC_REQUIRE_FALSE(be::sequential_executor::admits<seed::isolated>);
+  STATIC_REQUIRE(be::sequential_executor::admits<guide_kernels::unsafe_numerical>);
+  STATIC_REQUIRE_FALSE(be::sequential_executor::admits<guide_kernels::isolated>);
   STATIC_REQUIRE(be::admits_v<be::thread_pool, const test::square&>);
 }
 

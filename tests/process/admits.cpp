@@ -1,6 +1,6 @@
 // process_pool::admits agrees with the decision tree's admissibility for processes, and a
 // kernel it does not admit is a compile error (tests/compile_fail/process_not_transportable.cpp).
-#include "../support/seed_kernels.hpp"
+#include "../support/guide_kernels.hpp"
 #include "kernels.hpp"
 
 #include <breakeven/decide.hpp>
@@ -52,8 +52,8 @@ TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
   STATIC_REQUIRE(be::process_pool::admits<ptest::affine>);
   STATIC_REQUIRE(be::process_pool::admits<ptest::invoice>);  // Hana structs
   STATIC_REQUIRE(be::process_pool::admits<ptest::faulty>);   // isolation: processes only
-  STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical>);  // not thread-safe: fine in a process
-  STATIC_REQUIRE_FALSE(be::process_pool::admits<seed::io_wait>);     // I/O-bound: never processes
+  STATIC_REQUIRE(be::process_pool::admits<guide_kernels::unsafe_numerical>);  // not thread-safe: fine in a process
+  STATIC_REQUIRE_FALSE(be::process_pool::admits<guide_kernels::io_wait>);     // I/O-bound: never processes
   STATIC_REQUIRE(be::process_pool::admits<maps_input>);
   STATIC_REQUIRE_FALSE(be::process_pool::admits<node_input>);
   STATIC_REQUIRE_FALSE(be::process_pool::admits<stranded_parameter>);
@@ -62,8 +62,8 @@ TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
 
   STATIC_REQUIRE(be::process_pool::admits<ptest::affine> == tree_admits<ptest::affine>());
   STATIC_REQUIRE(be::process_pool::admits<ptest::invoice> == tree_admits<ptest::invoice>());
-  STATIC_REQUIRE(be::process_pool::admits<seed::unsafe_numerical> == tree_admits<seed::unsafe_numerical>());
-  STATIC_REQUIRE(be::process_pool::admits<seed::io_wait> == tree_admits<seed::io_wait>());
+  STATIC_REQUIRE(be::process_pool::admits<guide_kernels::unsafe_numerical> == tree_admits<guide_kernels::unsafe_numerical>());
+  STATIC_REQUIRE(be::process_pool::admits<guide_kernels::io_wait> == tree_admits<guide_kernels::io_wait>());
   STATIC_REQUIRE(be::process_pool::admits<maps_input> == tree_admits<maps_input>());
   STATIC_REQUIRE(be::process_pool::admits<node_input> == tree_admits<node_input>());
   STATIC_REQUIRE(be::process_pool::admits<pointer_output> == tree_admits<pointer_output>());

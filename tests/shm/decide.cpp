@@ -1,7 +1,7 @@
 // The decision for shared memory: admits<Op> agrees with the tree, the payload per task
 // decides between the pipe and the segment with the crossover in the reasons, and a
 // segment already held makes shared memory cheaper still.
-#include "../support/seed_kernels.hpp"
+#include "../support/guide_kernels.hpp"
 #include "kernels.hpp"
 
 #include <breakeven/decide.hpp>
@@ -49,14 +49,14 @@ TEST_CASE("shared_memory_pool::admits<Op> agrees with the decision tree", "[shm]
   STATIC_REQUIRE(be::shared_memory_pool::admits<stest::affine_vec>);
   STATIC_REQUIRE(be::shared_memory_pool::admits<stest::row_sum>);   // rows: offsets and lengths
   STATIC_REQUIRE(be::shared_memory_pool::admits<stest::brighten>);  // rows changed in place
-  STATIC_REQUIRE(be::shared_memory_pool::admits<seed::unsafe_numerical>);
-  STATIC_REQUIRE_FALSE(be::shared_memory_pool::admits<seed::io_wait>);  // I/O-bound: never processes
+  STATIC_REQUIRE(be::shared_memory_pool::admits<guide_kernels::unsafe_numerical>);
+  STATIC_REQUIRE_FALSE(be::shared_memory_pool::admits<guide_kernels::io_wait>);  // I/O-bound: never processes
   STATIC_REQUIRE_FALSE(be::shared_memory_pool::admits<strings_in>);     // not a value of fixed size
   STATIC_REQUIRE_FALSE(be::shared_memory_pool::admits<span_in>);        // points into the caller
 
   STATIC_REQUIRE(be::shared_memory_pool::admits<stest::affine_vec> == tree_admits<stest::affine_vec>());
   STATIC_REQUIRE(be::shared_memory_pool::admits<stest::row_sum> == tree_admits<stest::row_sum>());
-  STATIC_REQUIRE(be::shared_memory_pool::admits<seed::io_wait> == tree_admits<seed::io_wait>());
+  STATIC_REQUIRE(be::shared_memory_pool::admits<guide_kernels::io_wait> == tree_admits<guide_kernels::io_wait>());
   STATIC_REQUIRE(be::shared_memory_pool::admits<strings_in> == tree_admits<strings_in>());
   STATIC_REQUIRE(be::shared_memory_pool::admits<span_in> == tree_admits<span_in>());
 

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace seed {
+namespace guide_kernels {
 template <std::int64_t Ns, bool ThreadSafe = true, bool Isolation = false,
           breakeven::bound Bound = breakeven::bound::cpu>
 struct kernel {
@@ -27,4 +27,4 @@ using numerical = kernel<50'000'000>;   // 50 ms
 using unsafe_numerical = kernel<50'000'000, false>;
 using isolated = kernel<1'000, true, true>;
 using io_wait = kernel<5'000'000, true, false, breakeven::bound::io>;
-}  // namespace seed
+}  // namespace guide_kernels
