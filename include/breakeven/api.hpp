@@ -193,7 +193,7 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
       body(seq, in, out, schedule{});
       const std::uint64_t took = detail::record_call_since(executor_kind::sequential, n, start);
       const double estimate = static_cast<double>(kt::cost_ns) * static_cast<double>(n);
-      if (estimate * 1.05 >= learn_policy{}.min_feedback_ns && o.learn && learning_enabled())
+      if (kernel_feedback::sequential_teaches(estimate) && o.learn && learning_enabled())
         if (const double t = detail::elapsed_ns(start, took); t > 0) learner.record_sequential(estimate, t);
       return;
     }

@@ -141,26 +141,26 @@ class kernel_feedback {
       transport_[k].update(r, transport, lp);
       setup_[k].update(r, setup, lp);
     }
-    const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[k]));
-    var_[k] += alpha * (r * r - var_[k]);
-    ++calls_;
-    refresh(lp);
+    count_run(k, r, lp);
+  }
+
+  /// True when a fast-path sequential call whose uncorrected work is `estimate_ns` can teach
+  /// anything: the fast path runs while the work factor is at most 1.05, so a smaller
+  /// estimate stays under min_feedback_ns. The caller asks before converting its time.
+  static bool sequential_teaches(double estimate_ns, const learn_policy& lp = {}) noexcept {
+    return estimate_ns * 1.05 >= lp.min_feedback_ns;
   }
 
   /// Folds one sequential call taken on the fast path (no candidates): `estimate_ns` is
   /// the uncorrected work (declared cost x items).
   void record_sequential(double estimate_ns, double measured_ns, const learn_policy& lp = {}) {
-    // The fast path runs while the work factor is at most 1.05: a smaller estimate teaches nothing.
-    if (!(estimate_ns * 1.05 >= lp.min_feedback_ns) || !(measured_ns > 0)) return;
+    if (!sequential_teaches(estimate_ns, lp) || !(measured_ns > 0)) return;
     const std::lock_guard lock(m_);
     const double est = estimate_ns * work_[0].factor();
     if (!(est >= lp.min_feedback_ns)) return;
     const double r = clamp_step(std::log(measured_ns / est), lp);
     work_[0].update(r, 1, lp);
-    const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[0]));
-    var_[0] += alpha * (r * r - var_[0]);
-    ++calls_;
-    refresh(lp);
+    count_run(0, r, lp);
   }
 
   /// The corrections the next decision uses (nothing measured: the identity).
@@ -281,6 +281,15 @@ class kernel_feedback {
     for (std::size_t k = 1; k < executor_kind_count; ++k)
       if (work_[k].samples != 0) sum += work_[k].log_factor, ++ran;
     return ran ? sum / ran : 0;
+  }
+
+  // Counts one measured run of executor `k` with residual `r` (log measured / estimated):
+  // its spread, the calls, then the corrections; m_ held.
+  void count_run(std::size_t k, double r, const learn_policy& lp) {
+    const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[k]));
+    var_[k] += alpha * (r * r - var_[k]);
+    ++calls_;
+    refresh(lp);
   }
 
   // Recomputes the corrections the next decision uses; m_ held.
