@@ -105,6 +105,25 @@ TEST_CASE("200 pool cycles beside running threads and an Asio loop", "[process][
   CHECK(loop.fired() > 0);
 }
 
+TEST_CASE("a pool closed while it replaces a retired worker leaves no process behind", "[process][threads]") {
+  // Each worker retires after one task, so the pool starts its replacement while the caller,
+  // holding the answer, already closes the pool: the close must wait for that start and reap it.
+  busy_threads workers(2);
+  const int fds = breakeven_test::open_fds();
+  for (const auto method : {be::start_method::fork_server, be::start_method::spawn}) {
+    for (int cycle = 0; cycle < 60; ++cycle) {
+      be::process_pool_options o;
+      o.workers = 1;
+      o.method = method;
+      o.max_tasks_per_child = 1;
+      be::process_pool pool(o);
+      REQUIRE(pool.submit(ptest::affine{}, std::int64_t{cycle}).get() == 2 * cycle + 1);
+    }
+    INFO("start method " << static_cast<int>(method));
+    CHECK(breakeven_test::settles(fds));
+  }
+}
+
 TEST_CASE("the fork start method is refused in a multi-threaded program", "[process][threads]") {
   busy_threads workers(1);
   be::process_pool_options o;

@@ -336,6 +336,7 @@ class process_engine {
   std::size_t outstanding_ = 0;
   bool closed_ = false, stopping_ = false, stopped_ = false, terminating_ = false;
   int start_failures_ = 0;
+  int replacing_ = 0;  // replacements decided and not yet started: shutdown waits for them
   std::exception_ptr broken_;
   process_pool_stats stats_;
 

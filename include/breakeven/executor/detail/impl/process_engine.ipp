@@ -89,6 +89,7 @@ BREAKEVEN_DECL void process_engine::shutdown() noexcept {
   closed_ = true;
   cv_.wait(lock, [&] { return outstanding_ == 0; });
   stopping_ = true;
+  cv_.wait(lock, [&] { return replacing_ == 0; });  // a worker being replaced is started, then told
   for (auto& w : workers_)
     if (w->st == state::idle || w->st == state::starting) send_shutdown_locked(*w);
   idle_.clear();
@@ -615,6 +616,7 @@ BREAKEVEN_DECL void process_engine::on_exit(worker& w, ipc::exit_status st) {
     w.map = ipc::duplex_mapping();
     w.pid = -1;
     replace = !stopping_ && !terminating_ && !broken_;
+    if (replace) ++replacing_;
     cv_.notify_all();
   }
   if (t) {
@@ -633,11 +635,20 @@ BREAKEVEN_DECL void process_engine::on_exit(worker& w, ipc::exit_status st) {
   }
   if (broken_ || terminating_) fail_pending(broken_ ? broken_ : std::make_exception_ptr(pool_closed("breakeven: the process pool was terminated")));
   if (replace) {
+    // A shutdown that begins meanwhile waits for this start: the new worker is told to exit
+    // at its hello (it is `starting` while the pool is stopping) and is reaped like the rest.
+    std::exception_ptr failed;
     try {
       start_worker(w);
     } catch (...) {
-      break_pool(std::current_exception());
+      failed = std::current_exception();
     }
+    {
+      std::lock_guard lock(mu_);
+      --replacing_;
+      cv_.notify_all();
+    }
+    if (failed) break_pool(failed);
   }
 }
 
