@@ -5,8 +5,9 @@
 // forced executor's median time in that cell.
 //
 //   regret_geomean_first_call   map's first call of a cell, nothing learned (geometric mean)
-//   regret_geomean_learned      map's 10th call of a cell, after learning from the first nine
-//   regret_worst_learned        the worst cell's 10th call
+//   regret_geomean_learned      map's calls of a cell after learning from the first nine: the
+//                               median of its 10th, 11th and 12th calls over every round
+//   regret_worst_learned        the worst cell's learned figure
 //   regret_geomean_<baseline>   static rules on the same grid, from the forced timings:
 //                               always sequential, always threads (sequential where threads are
 //                               inadmissible), always processes (process pool, else shared
@@ -17,11 +18,14 @@
 //   explore_cost_share          what they took beyond the winners' estimates / all map time
 //
 // Each cell's line gives the forced medians (0: inadmissible) and what map's first and 10th
-// calls ran (in the last round), observed through the plan hook.
+// calls ran (in the last round), observed through the plan hook. One call of a few
+// milliseconds swings by 10 - 30% on a shared 2-core machine, so every figure is a median:
+// the forced times of 5 calls, the first call of every round, the learned calls (three per
+// round) of every round.
 //
 // Writes <dir>/regret.dat (one row per cell), which docs/regret.gp draws as a heat map.
-// Usage: bench_regret [dir] [rounds]; rounds (default 3): how many times each cell's ten
-// calls are repeated from nothing learned (the medians per call are reported).
+// Usage: bench_regret [dir] [rounds]; rounds (default 5): how many times each cell's twelve
+// calls are repeated from nothing learned.
 #include <breakeven/api.hpp>
 #include <breakeven/ipc/runtime.hpp>
 
@@ -90,7 +94,8 @@ struct cell_result {
   std::string name;
   double work_ns = 0;                                     // estimated sequential work
   std::array<double, be::executor_kind_count> forced{};   // median ns; 0: inadmissible
-  std::vector<double> map_ns;                             // median per call index (1..10)
+  std::vector<double> map_ns;                             // median per call index (1..12)
+  double learned_ns = 0;                                  // median of the 10th - 12th calls, every round
   executor_kind first_kind{}, learned_kind{};             // what map's first and 10th calls ran (last round)
   double best() const {
     double b = 0;
@@ -115,7 +120,8 @@ double timed(F&& f) {
   return std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
 }
 
-constexpr int calls_per_round = 10;
+constexpr int calls_per_round = 12;
+constexpr int learned_from = 9;  // the 10th call: nine calls have taught the decision
 
 std::uint64_t map_calls = 0;
 double map_time_ns = 0;
@@ -134,17 +140,17 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
   const be::kernel_desc d = be::detail::describe_batch<Op>(items);
   r.work_ns = d.cost_ns > 0 ? d.cost_ns * static_cast<double>(items.size()) : 0;
   volatile std::uint64_t sink = 0;
-  // Every admissible executor, forced, learning nothing: a warm-up call, then the median of 3.
+  // Every admissible executor, forced, learning nothing: a warm-up call, then the median of 5.
   const be::plan p = be::decide(d, items.size(), be::runtime_profile());
   for (executor_kind k : be::all_executor_kinds) {
     if (!p.of(k).admissible) continue;
     const be::call_options o{.force = true, .forced = k, .learn = false};
     sink = sink + be::map(Op{}, items, o).back();
     std::vector<double> t;
-    for (int i = 0; i < 3; ++i) t.push_back(timed([&] { sink = sink + be::map(Op{}, items, o).back(); }));
+    for (int i = 0; i < 5; ++i) t.push_back(timed([&] { sink = sink + be::map(Op{}, items, o).back(); }));
     r.forced[static_cast<std::size_t>(k)] = median(t);
   }
-  // map choosing: `rounds` times ten calls, each round from nothing learned.
+  // map choosing: `rounds` times twelve calls, each round from nothing learned.
   be::detail::plan_hook().store(&observe);
   std::vector<std::vector<double>> per_call(calls_per_round);
   for (int round = 0; round < rounds; ++round) {
@@ -154,13 +160,17 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
       const double ns = timed([&] { sink = sink + be::map(Op{}, items).back(); });
       per_call[static_cast<std::size_t>(c)].push_back(ns);
       if (c == 0) r.first_kind = last_kind;
-      if (c == calls_per_round - 1) r.learned_kind = last_kind;
+      if (c == learned_from) r.learned_kind = last_kind;
       ++map_calls;
       map_time_ns += ns;
     }
   }
   be::detail::plan_hook().store(nullptr);
   for (auto& v : per_call) r.map_ns.push_back(median(v));
+  std::vector<double> learned;
+  for (int c = learned_from; c < calls_per_round; ++c)
+    learned.insert(learned.end(), per_call[static_cast<std::size_t>(c)].begin(), per_call[static_cast<std::size_t>(c)].end());
+  r.learned_ns = median(learned);
   return r;
 }
 
@@ -212,7 +222,7 @@ double parallel_time(const cell_result& c) {
 int main(int argc, char** argv) {
   be::process_runtime::init(argc, argv);
   const std::string dir = argc > 1 ? argv[1] : ".";
-  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   be::executor_registry::instance().threads();   // started: every executor warm, as in a service
   be::executor_registry::instance().processes();
   be::reset_statistics();
@@ -256,7 +266,7 @@ int main(int argc, char** argv) {
       << "# cell first learned always_seq always_threads always_processes rule_300ms threshold_500us\n";
   for (const auto& c : cells) {
     const double best = c.best();
-    const double f = c.map_ns.front() / best, l = c.map_ns.back() / best;
+    const double f = c.map_ns.front() / best, l = c.learned_ns / best;
     first.push_back(f);
     learned.push_back(l);
     if (l > worst) worst = l, worst_name = c.name;

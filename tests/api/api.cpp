@@ -105,7 +105,7 @@ TEST_CASE("map writes through output iterators", "[api]") {
 
 TEST_CASE("the executor follows the cost, and statistics show it", "[api][stats]") {
   settings_guard g;
-  be::set_settings({});
+  be::set_settings({.learn = false});  // the static decision: no call explores
   be::reset_statistics();
   const auto v = iota_vec(64);
   be::map(square{}, v);  // 64 x 2 ns: sequential
