@@ -46,6 +46,19 @@ TEST_CASE("the parent's death ends every worker and fork server, whatever it run
   REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
 }
 
+TEST_CASE("the parent's death is tested the same from a process that ignores SIGINT", "[reliability][parent_death]") {
+  // A shell's background job (`scripts/test &`) ignores SIGINT and SIGQUIT, and the program
+  // whose death is tested inherited that: SIGINT left it alive, and the harness waited for ever.
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+  const auto before = std::signal(SIGINT, SIG_IGN);
+  const pd::round_result r = pd::kill_parent("/proc/self/exe", "fork_server", SIGINT);
+  std::signal(SIGINT, before);
+  REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
+  REQUIRE(r.running == 3);
+  CHECK(r.parent_signal == SIGINT);
+  CHECK(r.survivors.empty());
+}
+
 TEST_CASE("a pool made on a thread that ends keeps its workers: only the parent process's death counts",
           "[reliability][parent_death]") {
   // The kernel sends the parent-death signal when the thread that started a child ends; the

@@ -151,6 +151,12 @@ inline round_result kill_parent(const char* exe, const char* method, int sig) {
     return r;
   }
   if (parent == 0) {
+    // The program meets each signal with its default action, whatever this process inherited:
+    // a shell's background job ignores SIGINT and SIGQUIT, nohup ignores SIGHUP.
+    for (const int s : {SIGINT, SIGQUIT, SIGTERM, SIGHUP}) ::signal(s, SIG_DFL);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(out[1], 1);
     ::execl(exe, exe, "--parent", method, static_cast<char*>(nullptr));
     ::_exit(127);
@@ -161,8 +167,19 @@ inline round_result kill_parent(const char* exe, const char* method, int sig) {
   r.watched = watched.size();
   const auto t0 = std::chrono::steady_clock::now();
   ::kill(parent, sig);
+  // A parent that outlives its signal for 10 s is killed, and the round reports SIGKILL:
+  // the test fails, it does not hang.
   int status = 0;
-  while (::waitpid(parent, &status, 0) < 0 && errno == EINTR) {
+  for (const auto until = t0 + std::chrono::seconds(10);;) {
+    const pid_t got = ::waitpid(parent, &status, WNOHANG);
+    if (got == parent || (got < 0 && errno != EINTR)) break;
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(parent, SIGKILL);
+      while (::waitpid(parent, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   r.parent_signal = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
   r.survivors = alive(watched);
