@@ -94,7 +94,7 @@ struct cell_result {
   std::string name;
   double work_ns = 0;                                     // estimated sequential work
   std::array<double, be::executor_kind_count> forced{};   // median ns; 0: inadmissible
-  std::vector<double> map_ns;                             // median per call index (1..12)
+  double first_ns = 0;                                    // median of the first calls, every round
   double learned_ns = 0;                                  // median of the 10th - 12th calls, every round
   executor_kind first_kind{}, learned_kind{};             // what map's first and 10th calls ran (last round)
   double best() const {
@@ -166,7 +166,7 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
     }
   }
   be::detail::plan_hook().store(nullptr);
-  for (auto& v : per_call) r.map_ns.push_back(median(v));
+  r.first_ns = median(per_call.front());
   std::vector<double> learned;
   for (int c = learned_from; c < calls_per_round; ++c)
     learned.insert(learned.end(), per_call[static_cast<std::size_t>(c)].begin(), per_call[static_cast<std::size_t>(c)].end());
@@ -266,7 +266,7 @@ int main(int argc, char** argv) {
       << "# cell first learned always_seq always_threads always_processes rule_300ms threshold_500us\n";
   for (const auto& c : cells) {
     const double best = c.best();
-    const double f = c.map_ns.front() / best, l = c.learned_ns / best;
+    const double f = c.first_ns / best, l = c.learned_ns / best;
     first.push_back(f);
     learned.push_back(l);
     if (l > worst) worst = l, worst_name = c.name;

@@ -18,7 +18,7 @@ cmake -S "$root" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CX
 cmake --build "$out" --parallel "$jobs" --target "${fuzzers[@]/%/_fuzzer}"
 
 mkdir -p "$out/artifacts"
-# One fuzzer a CPU at a time: each runs single-threaded for its whole time.
+# As many fuzzers at once as there are CPUs (each is single-threaded), a batch at a time.
 fuzz() {
   local f=$1 corpus=$out/corpus/$1
   mkdir -p "$corpus"

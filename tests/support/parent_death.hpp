@@ -129,6 +129,18 @@ inline int wait_running(int fd, int n, std::chrono::milliseconds limit) {
   return seen;
 }
 
+/// Waits up to `limit` for child `pid` to end and reaps it (its status in `status`); false
+/// when it still runs then. A pid that is not (or no longer) this process's child counts as reaped.
+inline bool reaped_within(pid_t pid, std::chrono::milliseconds limit, int& status) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const pid_t got = ::waitpid(pid, &status, WNOHANG);
+    if (got == pid || (got < 0 && errno != EINTR)) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 struct round_result {
   int running = 0;              ///< tasks running when the parent was killed (3 expected)
   std::size_t watched = 0;      ///< the parent's descendants then (fork servers, workers)
@@ -170,16 +182,10 @@ inline round_result kill_parent(const char* exe, const char* method, int sig) {
   // A parent that outlives its signal for 10 s is killed, and the round reports SIGKILL:
   // the test fails, it does not hang.
   int status = 0;
-  for (const auto until = t0 + std::chrono::seconds(10);;) {
-    const pid_t got = ::waitpid(parent, &status, WNOHANG);
-    if (got == parent || (got < 0 && errno != EINTR)) break;
-    if (std::chrono::steady_clock::now() > until) {
-      ::kill(parent, SIGKILL);
-      while (::waitpid(parent, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
+  if (!reaped_within(parent, std::chrono::seconds(10), status)) {
+    ::kill(parent, SIGKILL);
+    while (::waitpid(parent, &status, 0) < 0 && errno == EINTR) {
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   r.parent_signal = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
   r.survivors = alive(watched);
@@ -189,11 +195,7 @@ inline round_result kill_parent(const char* exe, const char* method, int sig) {
   }
   r.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   for (pid_t p : r.survivors) ::kill(p, SIGKILL);
-  for (pid_t p : watched) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (::waitpid(p, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  for (pid_t p : watched) (void)reaped_within(p, std::chrono::seconds(5), status);
   ::close(out[0]);
   return r;
 }
