@@ -301,6 +301,9 @@ inline std::vector<double> samples_in_child(std::size_t count, const std::functi
           break;
         }
       }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "breakeven-calibrate: a probe's child stopped: %s\n", e.what());
+      status = 2;
     } catch (...) {
       status = 2;
     }
