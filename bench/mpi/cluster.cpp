@@ -1,8 +1,11 @@
 // bench_mpi - the cluster executor under mpirun -np 3 (rank 0 coordinates, 2 ranks work):
-//   mpi_rt_us               warm round trip of a 16-byte task to another rank (median)
+//   mpi_rt_us               warm round trip of a 16-byte task to another rank, apply(op, x)
+//                           (median)
+//   mpi_submit_rt_us        the same through a future, submit(op, x).get(), alternating with it
 //   mpi_rt_raw_us           a raw MPI round trip of the same request bytes to the same rank,
 //                           alternating with the tasks (the rank echoes it from its receive loop)
-//   mpi_rt_vs_raw           their ratio (target <= 1.5)
+//   mpi_rt_vs_raw           mpi_rt_us / mpi_rt_raw_us (target <= 1.5)
+//   mpi_submit_rt_vs_raw    mpi_submit_rt_us / mpi_rt_raw_us
 //   mpi_pingpong_us         a blocking MPI_Send/MPI_Recv ping-pong of those bytes before the
 //                           ranks serve (the third rank waits in naps), for reference
 //   mpi_speedup_heavy       16 items of 20 ms CPU: sequential on rank 0 / on the 2 worker ranks
@@ -30,15 +33,17 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// Burns `ns` of CPU per item; the kernel object carries the duration.
+/// Burns `NS` nanoseconds of CPU per item, and declares that cost: the plan and the
+/// executor's own rules (which tasks its submitter reads back, which wait for a free rank)
+/// see the same number.
+template <std::int64_t NS>
 struct burn {
   using input_type = int;
   using output_type = int;
-  static constexpr auto cost = std::chrono::milliseconds{1};
+  static constexpr auto cost = std::chrono::nanoseconds{NS};
   static constexpr bool bitwise_transport = true;  // a plain number: its bytes mean the same in a worker
-  std::int64_t ns = 1'000'000;
   int operator()(const int& x) const {
-    const auto end = clock_type::now() + std::chrono::nanoseconds(ns);
+    const auto end = clock_type::now() + std::chrono::nanoseconds(NS);
     unsigned v = static_cast<unsigned>(x);
     while (clock_type::now() < end)
       for (int i = 0; i < 64; ++i) v = v * 1664525u + 1013904223u;
@@ -84,15 +89,17 @@ int main(int argc, char** argv) {
   net.task_ns = mpi::task_throughput_ns(probe);
   mpi::cluster ex(job, net);
   std::printf("mpi_rt_us: %.2f us\n", rt.task_ns / 1e3);
+  std::printf("mpi_submit_rt_us: %.2f us\n", rt.future_ns / 1e3);
   std::printf("mpi_rt_raw_us: %.2f us\n", rt.raw_ns / 1e3);
   std::printf("mpi_rt_vs_raw: %.2f x\n", rt.task_ns / rt.raw_ns);
+  std::printf("mpi_submit_rt_vs_raw: %.2f x\n", rt.future_ns / rt.raw_ns);
   std::printf("mpi_pingpong_us: %.2f us\n", raw.round_trip_ns / 1e3);
   std::printf("mpi_latency_us: %.2f us\n", net.latency_ns / 1e3);
   std::printf("mpi_bandwidth_gbs: %.2f GB/s\n", net.bandwidth_bytes_per_s() / 1e9);
   std::printf("mpi_task_us: %.2f us\n", net.task_ns / 1e3);
 
   {
-    const burn heavy{20'000'000};
+    const burn<20'000'000> heavy;
     std::vector<int> items(16);
     for (int i = 0; i < 16; ++i) items[static_cast<std::size_t>(i)] = i;
     const double seq = best_of(3, [&] {
@@ -110,13 +117,10 @@ int main(int argc, char** argv) {
 
   {
     int points = 0, agree = 0, chose_cluster = 0, cluster_faster = 0;
-    for (std::int64_t cost : {2'000, 20'000, 200'000, 2'000'000, 20'000'000}) {
+    const auto sweep = [&]<std::int64_t Cost>(burn<Cost> op) {
       for (std::size_t n : {2, 8, 32, 128, 512}) {
-        if (static_cast<double>(cost) * static_cast<double>(n) > 300e6) continue;  // keep the run short
-        const burn op{cost};
-        be::kernel_desc k = be::describe<burn>();
-        k.cost_ns = static_cast<double>(cost);
-        const be::cluster_plan c = be::decide_cluster(k, n, be::default_profile::value, ex.network());
+        if (static_cast<double>(Cost) * static_cast<double>(n) > 300e6) continue;  // keep the run short
+        const be::cluster_plan c = be::decide_cluster(be::describe<burn<Cost>>(), n, be::default_profile::value, ex.network());
         std::vector<int> items(n, 1);
         const double local = best_of(3, [&] { (void)ex.map_here(op, items); });
         const double cluster = best_of(3, [&] { (void)ex.map(op, items, c.chunk); });
@@ -125,10 +129,15 @@ int main(int argc, char** argv) {
         agree += ok ? 1 : 0;
         chose_cluster += c.use_cluster() ? 1 : 0;
         cluster_faster += cluster < local ? 1 : 0;
-        std::fprintf(stderr, "  cost %8.3f ms x %4zu: plan %-13s local %9.3f ms, cluster %9.3f ms%s\n", cost / 1e6, n,
+        std::fprintf(stderr, "  cost %8.3f ms x %4zu: plan %-13s local %9.3f ms, cluster %9.3f ms%s\n", Cost / 1e6, n,
                      c.use_cluster() ? "cluster" : "local", local / 1e6, cluster / 1e6, ok ? "" : "  (disagrees)");
       }
-    }
+    };
+    sweep(burn<2'000>{});
+    sweep(burn<20'000>{});
+    sweep(burn<200'000>{});
+    sweep(burn<2'000'000>{});
+    sweep(burn<20'000'000>{});
     std::printf("mpi_decision_agreement: %.0f %% (%d of %d points; the plan chose the cluster at %d, the cluster measured faster at %d)\n",
                 100.0 * agree / points, agree, points, chose_cluster, cluster_faster);
   }

@@ -75,6 +75,38 @@ TEST_CASE("a short task's submitter reads its own reply: the future is ready on 
   CHECK(back == msg);
 }
 
+namespace {
+// apply's outcome in the shape check_errors_keep_types reads: get() runs the call.
+template <class F>
+struct applied {
+  F call;
+  auto get() { return call(); }
+};
+template <class F>
+applied(F) -> applied<F>;
+}  // namespace
+
+TEST_CASE("apply runs one task on a rank and waits for it in place", "[mpi][ranks]") {
+  mpi::cluster ex;
+  const auto before = ex.stats();
+  for (int i = 0; i < 200; ++i) {
+    const mpi::detail::echo16::input_type x{std::uint64_t(i), 9};
+    REQUIRE(ex.apply(mpi::detail::echo16{}, x) == x);
+  }
+  CHECK(ex.stats().tasks - before.tasks == 200);
+  CHECK(ex.stats().tasks_by_rank[0] == before.tasks_by_rank[0]);  // every one ran on a worker rank
+  // A longer task, read by the progress thread while the caller sleeps.
+  CHECK(ex.apply(ptest::nap{}, 30) == 30);
+  ex.apply(ptest::touch{}, 1);  // a kernel with no output
+  CHECK_THROWS_MATCHES(ex.apply(ptest::touch{}, -1), std::invalid_argument, Catch::Message("negative"));
+  ptest::check_errors_keep_types([&](int which) { return applied{[&ex, which] { return ex.apply(ptest::thrower{}, which); }}; });
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(ex.apply(ptest::nap{}, 5000, 200ms), be::task_timeout);
+  CHECK(std::chrono::steady_clock::now() - t0 < 4s);
+  CHECK_THROWS_AS(ex.apply(ptest::faulty{}, 8 + static_cast<int>(ptest::fault::segfault)), be::worker_lost);
+  CHECK(ex.apply(ptest::affine{}, 3) == 7);  // the ranks go on
+}
+
 TEST_CASE("exceptions thrown on a rank keep their types", "[mpi][ranks][faults]") {
   mpi::cluster ex;
   ptest::check_errors_keep_types([&](int which) { return ex.submit(ptest::thrower{}, which); });
@@ -190,4 +222,7 @@ TEST_CASE("alone, a program is one rank and runs with the local decision", "[mpi
   CHECK(ex.map(test::square{}, iota_vector(10))[9] == 81);
   CHECK_THROWS_AS(ex.submit(ptest::faulty{}, 8 + static_cast<int>(ptest::fault::segfault)).get(), be::worker_lost);
   CHECK(ex.submit(ptest::faulty{}, 16).get() == 2);
+  CHECK(ex.apply(ptest::affine{}, 3) == 7);
+  CHECK_THROWS_AS(ex.apply(ptest::faulty{}, 8 + static_cast<int>(ptest::fault::segfault)), be::worker_lost);
+  CHECK_THROWS_AS(ex.apply(ptest::nap{}, 5000, 200ms), be::task_timeout);
 }

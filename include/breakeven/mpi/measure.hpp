@@ -103,16 +103,19 @@ struct echo16 {
 };
 }  // namespace detail
 
-/// Side by side, alternating: the warm round trip of one 16-byte task through `ex`, and a
-/// raw MPI round trip of the same message bytes to the same serving rank (it sends an echo
-/// straight back from its receive loop, nothing decoded). Medians, in ns.
+/// Side by side, alternating: the warm round trip of one 16-byte task through `ex`, waited
+/// for in place (apply) and through its future (submit(...).get()), and a raw MPI round trip
+/// of the same message bytes to the same serving rank (it sends an echo straight back from
+/// its receive loop, nothing decoded). Medians, in ns.
 struct round_trips {
-  double task_ns = 0;
+  double task_ns = 0;    ///< apply
+  double future_ns = 0;  ///< submit(...).get()
   double raw_ns = 0;
 };
 inline round_trips task_and_raw_round_trips(cluster& ex, cluster_engine& engine, int reps = 2000) {
-  std::vector<double> task, raw;
+  std::vector<double> task, future, raw;
   task.reserve(static_cast<std::size_t>(reps));
+  future.reserve(static_cast<std::size_t>(reps));
   raw.reserve(static_cast<std::size_t>(reps));
   std::vector<std::byte> msg;
   {
@@ -124,26 +127,32 @@ inline round_trips task_and_raw_round_trips(cluster& ex, cluster_engine& engine,
   }
   std::vector<std::byte> back(msg.size());
   const int rank = 1;  // where the engine sends a lone task (the least loaded, lowest rank)
+  const auto since = [](auto t0) { return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count(); };
   for (int i = 0; i < reps + 50; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    (void)ex.submit(detail::echo16{}, {std::uint64_t(i), 1}).get();
-    const auto t1 = std::chrono::steady_clock::now();
+    auto t0 = std::chrono::steady_clock::now();
+    (void)ex.apply(detail::echo16{}, {std::uint64_t(i), 1});
+    const double a = since(t0);
+    t0 = std::chrono::steady_clock::now();
+    (void)ex.submit(detail::echo16{}, {std::uint64_t(i), 2}).get();
+    const double f = since(t0);
+    t0 = std::chrono::steady_clock::now();
     engine.with_mpi([&](MPI_Comm comm) {
       detail::check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, rank, echo_tag, comm), "MPI_Send");
       detail::check(MPI_Recv(back.data(), static_cast<int>(back.size()), MPI_BYTE, rank, echo_tag, comm, MPI_STATUS_IGNORE),
                     "MPI_Recv");
     });
-    const auto t2 = std::chrono::steady_clock::now();
+    const double r = since(t0);
     if (i >= 50) {
-      task.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
-      raw.push_back(std::chrono::duration<double, std::nano>(t2 - t1).count());
+      task.push_back(a);
+      future.push_back(f);
+      raw.push_back(r);
     }
   }
   const auto median = [](std::vector<double>& v) {
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
     return v[v.size() / 2];
   };
-  return {median(task), median(raw)};
+  return {median(task), median(future), median(raw)};
 }
 
 /// The warm round trip of one 16-byte task through `ex` (median of `reps`), in ns.
