@@ -12,6 +12,8 @@
 //                           (the coordinator blocks in back-off sleeps; target >= 1.7)
 //   mpi_heavy_coordinator_cpu  rank 0's CPU time (user + sys, every thread) over the wall time
 //                           of those parallel runs: what waiting for the ranks costs a core
+//   mpi_task_us, mpi_call_us  the network profile's measured terms the plans below use: the
+//                           coordinator's cost per streamed task, a call's fixed cost
 //   mpi_decision_agreement  costs x batch sizes: the share of points where the plan's choice
 //                           between local (this rank's decision) and cluster is the measured
 //                           faster or within 10% of it (target >= 90%)
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
   mpi::cluster probe(job, net);
   const mpi::round_trips rt = mpi::task_and_raw_round_trips(probe, *job.engine(), 2000);
   net.task_ns = mpi::task_throughput_ns(probe);
+  net.call_ns = mpi::call_overhead_ns(probe, net);
   mpi::cluster ex(job, net);
   std::printf("mpi_rt_us: %.2f us\n", rt.task_ns / 1e3);
   std::printf("mpi_submit_rt_us: %.2f us\n", rt.future_ns / 1e3);
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   std::printf("mpi_latency_us: %.2f us\n", net.latency_ns / 1e3);
   std::printf("mpi_bandwidth_gbs: %.2f GB/s\n", net.bandwidth_bytes_per_s() / 1e9);
   std::printf("mpi_task_us: %.2f us\n", net.task_ns / 1e3);
+  std::printf("mpi_call_us: %.2f us\n", net.call_ns / 1e3);
 
   {
     const burn<20'000'000> heavy;

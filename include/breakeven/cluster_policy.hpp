@@ -8,7 +8,9 @@
 //         rank's cores) + a straggler share for varying item costs;
 //   overhead: tasks x the coordinator's handling of one task (serialized through it)
 //         + one round trip (2 x latency: the first request out, the last reply back)
-//         + every byte in and out x the link's ns/byte (they all pass rank 0's link).
+//         + every byte in and out x the link's ns/byte (they all pass rank 0's link)
+//         + the call's own fixed cost (call_ns: reaching ranks that have gone idle and
+//           handing the replies back to the caller, measured).
 // The cluster is chosen over the local plan only when its work exceeds `overhead_factor` x
 // its overhead and the local plan's estimate / the cluster's exceeds `min_speedup`: the
 // same margins that admit a parallel plan over sequential on one machine.
@@ -35,6 +37,11 @@ struct network_profile {
   double latency_ns = 0;        ///< one-way time of a small message (half a ping-pong)
   double ns_per_byte = 0;       ///< 1 / bandwidth of large messages
   double task_ns = 0;           ///< the coordinator's own handling of one task (encode, send, complete)
+  /// A call's fixed cost beyond its tasks and the round trip: ranks that have gone idle wake
+  /// to read it, and the progress thread hands the replies back to the caller. Small where
+  /// each rank has its own cores; milliseconds where ranks outnumber the cores they share
+  /// (every hand-over waits for a time slice). Measured by breakeven-mpi-calibrate.
+  double call_ns = 0;
 
   /// Ranks that run work: all but the coordinator.
   constexpr unsigned worker_ranks() const noexcept { return ranks > 1 ? ranks - 1 : 0; }
@@ -173,7 +180,7 @@ constexpr cluster_plan decide_cluster(const kernel_desc& k, std::size_t n, const
   c.work_ns = rounds * chunk_ns + straggler * chunk_ns;
 
   const double bytes = static_cast<double>(n) * (k.bytes_in + k.bytes_out);
-  c.overhead_ns = static_cast<double>(c.tasks) * net.task_ns + 2 * net.latency_ns + bytes * net.ns_per_byte;
+  c.overhead_ns = net.call_ns + static_cast<double>(c.tasks) * net.task_ns + 2 * net.latency_ns + bytes * net.ns_per_byte;
 
   const double work = static_cast<double>(n) * k.cost_ns;
   if (!(work > local.overhead_factor * c.overhead_ns)) {
@@ -209,6 +216,8 @@ constexpr detail::fixed_string<N> explain(const cluster_plan& c) {
   s.append_bytes(c.net.bandwidth_bytes_per_s());
   s += "/s, per task ";
   s.append_duration(c.net.task_ns);
+  s += ", per call ";
+  s.append_duration(c.net.call_ns);
   if (c.verdict == cluster_verdict::single_rank || c.verdict == cluster_verdict::not_transportable ||
       c.verdict == cluster_verdict::io_bound || c.verdict == cluster_verdict::cost_unknown) {
     (s += " | ") += to_string(c.verdict);

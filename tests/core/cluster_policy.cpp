@@ -66,6 +66,27 @@ TEST_CASE("the cluster is refused for what cannot or should not leave the machin
   CHECK_FALSE(small.use_cluster());
 }
 
+TEST_CASE("a call's fixed cost keeps short batches local where ranks wake slowly", "[core][cluster]") {
+  // 8 items of 20 us on 2 ranks of one 2-core machine: 160 us of work, about 110 us on the
+  // ranks by their latency and cost per task alone. Where ranks outnumber the cores, every
+  // call waits for time slices to reach them and to hand the replies back (about 1 ms
+  // measured); the estimate sees it, and the batch stays local.
+  be::network_profile shared{.name = "one node", .ranks = 3, .cores_per_rank = 1, .latency_ns = 1'000, .ns_per_byte = 0.1,
+                             .task_ns = 12'000};
+  CHECK(be::decide_cluster(kernel(20'000), 8, local, shared).use_cluster());
+  shared.call_ns = 1'000'000;
+  const auto c = be::decide_cluster(kernel(20'000), 8, local, shared);
+  CHECK(c.verdict == be::cluster_verdict::below_overhead);
+  CHECK(c.overhead_ns >= 1'000'000);
+  CHECK(std::string(be::explain(c).view()).find("per call 1 ms") != std::string::npos);
+  // Work that dwarfs the call's cost still goes to ranks that have the cores for it.
+  be::network_profile wide = shared;
+  wide.ranks = 9;
+  wide.cores_per_rank = 16;
+  CHECK(be::decide_cluster(kernel(20'000'000), 64, local, wide).use_cluster());
+  CHECK_FALSE(be::decide_cluster(kernel(20'000), 8, local, wide).use_cluster());
+}
+
 TEST_CASE("high variance: dynamic tasks, several per rank, each long beside a message", "[core][cluster]") {
   be::kernel_desc k = kernel(1'000'000);
   k.variance = be::variance::high;

@@ -114,13 +114,14 @@ int main(int argc, char** argv) {
   breakeven::mpi::cluster ex(job, net);
   const double rt = breakeven::mpi::task_round_trip_ns(ex);
   net.task_ns = breakeven::mpi::task_throughput_ns(ex);
+  net.call_ns = breakeven::mpi::call_overhead_ns(ex, net);
   net.ranks = static_cast<unsigned>(job.size());
   net.cores_per_rank = job.cores_per_rank();
 
   if (!quiet) {
     for (const auto& s : sizes) std::printf("ping-pong %8zu B: round trip %10.1f us\n", s.bytes, s.round_trip_ns / 1e3);
-    std::printf("latency %.2f us, bandwidth %.2f GB/s, task round trip %.2f us, per task (streamed) %.2f us\n",
-                net.latency_ns / 1e3, net.bandwidth_bytes_per_s() / 1e9, rt / 1e3, net.task_ns / 1e3);
+    std::printf("latency %.2f us, bandwidth %.2f GB/s, task round trip %.2f us, per task (streamed) %.2f us, per call %.2f us\n",
+                net.latency_ns / 1e3, net.bandwidth_bytes_per_s() / 1e9, rt / 1e3, net.task_ns / 1e3, net.call_ns / 1e3);
     std::printf("ranks %u, cores per rank %u\n", net.ranks, net.cores_per_rank);
   }
   std::FILE* f = std::fopen(json.c_str(), "w");
@@ -129,9 +130,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fprintf(f,
-               "{\n  \"network\": {\n    \"latency_ns\": %.1f,\n    \"ns_per_byte\": %.6f,\n    \"task_ns\": %.1f,\n"
+               "{\n  \"network\": {\n    \"latency_ns\": %.1f,\n    \"ns_per_byte\": %.6f,\n    \"task_ns\": %.1f,\n    \"call_ns\": %.1f,\n"
                "    \"task_round_trip_ns\": %.1f,\n    \"ranks\": %u,\n    \"cores_per_rank\": %u\n  }\n}\n",
-               net.latency_ns, net.ns_per_byte, net.task_ns, rt, net.ranks, net.cores_per_rank);
+               net.latency_ns, net.ns_per_byte, net.task_ns, net.call_ns, rt, net.ranks, net.cores_per_rank);
   std::fclose(f);
   if (!quiet) std::printf("wrote %s\n", json.c_str());
   return 0;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace breakeven::mpi {
@@ -178,6 +179,26 @@ inline double task_throughput_ns(cluster& ex, std::size_t tasks = 4000) {
   (void)ex.map(detail::echo16{}, in, 1);
   const auto t1 = std::chrono::steady_clock::now();
   return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(tasks);
+}
+
+/// A call's fixed cost beyond its tasks (the `call_ns` term): the median time of a bulk call
+/// of one no-work task per worker rank, each after a pause that lets the ranks go idle, as
+/// they are between a program's calls, less what the other terms of `net` (measured first)
+/// already count for it: the tasks and one round trip of the latency.
+inline double call_overhead_ns(cluster& ex, const network_profile& net, int reps = 40) {
+  const std::size_t tasks = ex.concurrency();
+  std::vector<detail::echo16::input_type> in(tasks, detail::echo16::input_type{1, 2});
+  std::vector<double> t;
+  t.reserve(static_cast<std::size_t>(reps));
+  for (int i = 0; i < reps; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));  // past the ranks' spin: they nap
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)ex.map(detail::echo16{}, in, 1);
+    t.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+  const double counted = static_cast<double>(tasks) * net.task_ns + 2 * net.latency_ns;
+  return std::max(0.0, t[t.size() / 2] - counted);
 }
 
 }  // namespace breakeven::mpi

@@ -148,9 +148,12 @@ inline std::shared_ptr<cluster_engine> session::engine() {
 
 inline network_profile session::network() const {
   // Loopback between ranks of one machine, as this project's 2-core test machine measures
-  // it (docs/cluster.md): a few microseconds per message, shared-memory bandwidth.
+  // it (docs/cluster.md): a few microseconds per message, shared-memory bandwidth; with more
+  // ranks than cores there, 2.4 ms per call to reach napping ranks and hand replies back
+  // (mpi_call_us), none measured otherwise.
+  const bool oversubscribed = static_cast<unsigned>(node_ranks_) > std::max(1u, std::thread::hardware_concurrency());
   network_profile n{.name = "loopback (default)", .ranks = static_cast<unsigned>(size_), .cores_per_rank = cores_,
-                    .latency_ns = 2'000, .ns_per_byte = 0.25, .task_ns = 5'000};
+                    .latency_ns = 2'000, .ns_per_byte = 0.25, .task_ns = 5'000, .call_ns = oversubscribed ? 2'000'000.0 : 0.0};
   if (const char* path = std::getenv("BREAKEVEN_NETWORK"); path != nullptr && *path != 0) {
     std::FILE* f = std::fopen(path, "rb");
     if (f == nullptr) throw std::runtime_error(std::string("breakeven: cannot open BREAKEVEN_NETWORK file ") + path);
@@ -172,6 +175,7 @@ inline network_profile session::network() const {
     n.latency_ns = number("latency_ns");
     n.ns_per_byte = number("ns_per_byte");
     n.task_ns = number("task_ns");
+    n.call_ns = net->find("call_ns") != nullptr ? number("call_ns") : 0;  // files written before the term
   }
   return n;
 }
