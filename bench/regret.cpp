@@ -20,7 +20,7 @@
 // Each cell's line gives the forced medians (0: inadmissible) and what map's first and 10th
 // calls ran (in the last round), observed through the plan hook. One call of a few
 // milliseconds swings by 10 - 30% on a shared 2-core machine, so every figure is a median:
-// the forced times of 5 calls, the first call of every round, the learned calls (three per
+// the forced times of 7 calls (the executors taking turns), the first call of every round, the learned calls (three per
 // round) of every round.
 //
 // Writes <dir>/regret.dat (one row per cell), which docs/regret.gp draws as a heat map.
@@ -120,6 +120,7 @@ double timed(F&& f) {
   return std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
 }
 
+constexpr int forced_samples = 7;
 constexpr int calls_per_round = 12;
 constexpr int learned_from = 9;  // the 10th call: nine calls have taught the decision
 
@@ -140,16 +141,23 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
   const be::kernel_desc d = be::detail::describe_batch<Op>(items);
   r.work_ns = d.cost_ns > 0 ? d.cost_ns * static_cast<double>(items.size()) : 0;
   volatile std::uint64_t sink = 0;
-  // Every admissible executor, forced, learning nothing: a warm-up call, then the median of 5.
+  // Every admissible executor, forced, learning nothing: a warm-up call each, then the median
+  // of 7, the executors taking turns (one after another, seven times), so that a slow moment
+  // of the machine falls on all of them alike. The best of several medians is biased low
+  // (the luckiest of them), which a chooser that runs one executor cannot match even when it
+  // always picks a fastest one: the more samples, the smaller that bias.
   const be::plan p = be::decide(d, items.size(), be::runtime_profile());
-  for (executor_kind k : be::all_executor_kinds) {
-    if (!p.of(k).admissible) continue;
+  std::array<std::vector<double>, be::executor_kind_count> forced;
+  const auto run_forced = [&](executor_kind k) {
     const be::call_options o{.force = true, .forced = k, .learn = false};
-    sink = sink + be::map(Op{}, items, o).back();
-    std::vector<double> t;
-    for (int i = 0; i < 5; ++i) t.push_back(timed([&] { sink = sink + be::map(Op{}, items, o).back(); }));
-    r.forced[static_cast<std::size_t>(k)] = median(t);
-  }
+    return timed([&] { sink = sink + be::map(Op{}, items, o).back(); });
+  };
+  for (executor_kind k : be::all_executor_kinds)
+    if (p.of(k).admissible) (void)run_forced(k);
+  for (int i = 0; i < forced_samples; ++i)
+    for (executor_kind k : be::all_executor_kinds)
+      if (p.of(k).admissible) forced[static_cast<std::size_t>(k)].push_back(run_forced(k));
+  for (executor_kind k : be::all_executor_kinds) r.forced[static_cast<std::size_t>(k)] = median(forced[static_cast<std::size_t>(k)]);
   // map choosing: `rounds` times twelve calls, each round from nothing learned.
   be::detail::plan_hook().store(&observe);
   std::vector<std::vector<double>> per_call(calls_per_round);

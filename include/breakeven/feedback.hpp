@@ -71,7 +71,8 @@ struct learn_policy {
   /// A parallel executor's margins narrow once the sequential and it have run this many
   /// calls together (each at least once) ...
   std::uint64_t confident_calls = 3;
-  /// ... and the spread of their residuals, sqrt(var_seq + var_exec) of log(measured/estimate),
+  /// ... and the spread of their residuals r = log(measured/estimate), sqrt(var_seq + var_exec)
+  /// around their means, plus the part of the means that flatters the parallel executor,
   /// is below this.
   double confident_spread = 0.15;
   /// A narrowed margin: exp(margin_sigmas x spread), never below min_margin (speedup) or 1 (3x rule).
@@ -222,7 +223,7 @@ class kernel_feedback {
       r.work = work_[k].factor();
       r.transport = transport_[k].factor();
       r.setup = setup_[k].factor();
-      r.spread = std::min(10.0, std::sqrt(var_[k]));
+      r.spread = std::min(10.0, std::sqrt(var_[k] + mean_[k] * mean_[k]));  // bias and noise alike
       r.runs = runs_[k];
     }
     return e;
@@ -249,6 +250,7 @@ class kernel_feedback {
       }
       runs_[k] = std::min(r.runs, cap);
       var_[k] = r.spread * r.spread;
+      mean_[k] = 0;
       calls_ += runs_[k];
     }
     refresh(lp);
@@ -259,6 +261,7 @@ class kernel_feedback {
     const std::lock_guard lock(m_);
     work_ = transport_ = setup_ = {};
     var_ = {};
+    mean_ = {};
     runs_ = {};
     calls_ = explored_ = 0;
     explore_cost_ns_ = 0;
@@ -284,10 +287,17 @@ class kernel_feedback {
   }
 
   // Counts one measured run of executor `k` with residual `r` (log measured / estimated):
-  // its spread, the calls, then the corrections; m_ held.
+  // their mean and the spread around it, the calls, then the corrections; m_ held.
   void count_run(std::size_t k, double r, const learn_policy& lp) {
     const double alpha = std::max(lp.smoothing, 1.0 / static_cast<double>(++runs_[k]));
-    var_[k] += alpha * (r * r - var_[k]);
+    if (runs_[k] == 1) {
+      mean_[k] = r;
+      var_[k] = r * r;  // one run says nothing of the noise: assume it as large as the residual
+    } else {
+      const double d = r - mean_[k];
+      mean_[k] += alpha * d;
+      var_[k] = (1 - alpha) * (var_[k] + alpha * d * d);
+    }
     ++calls_;
     refresh(lp);
   }
@@ -309,7 +319,13 @@ class kernel_feedback {
     mc.work[0] = w;
     for (std::size_t k = 1; k < executor_kind_count; ++k) {
       if (runs_[0] == 0 || runs_[k] == 0 || runs_[0] + runs_[k] < lp.confident_calls) continue;
-      const double spread = std::sqrt(var_[0] + var_[k]);
+      // The noise of both, and the part of their bias that flatters the parallel executor
+      // (it ran slower than estimated, or sequential faster): a residual that says the
+      // executor is faster than its estimate is the corrections' to absorb, not a reason
+      // for a wider margin. (Counting it made a kernel whose shared-memory runs were
+      // steadily 10 - 15% under their estimate lose its narrowed margin as they came in.)
+      const double adverse_k = std::max(0.0, mean_[k]), adverse_0 = std::max(0.0, -mean_[0]);
+      const double spread = std::sqrt(var_[0] + adverse_0 * adverse_0 + var_[k] + adverse_k * adverse_k);
       if (!(spread <= lp.confident_spread)) continue;
       const double margin = std::exp(lp.margin_sigmas * spread);
       mc.min_speedup[k] = std::max(lp.min_margin, margin);
@@ -323,7 +339,7 @@ class kernel_feedback {
   std::string kernel_;
   mutable std::mutex m_;
   std::array<correction_term, executor_kind_count> work_{}, transport_{}, setup_{};
-  std::array<double, executor_kind_count> var_{};
+  std::array<double, executor_kind_count> mean_{}, var_{};  // of the residuals, per executor
   std::array<std::uint64_t, executor_kind_count> runs_{};
   std::uint64_t calls_ = 0, explored_ = 0;
   double explore_cost_ns_ = 0;

@@ -222,6 +222,27 @@ TEST_CASE("margins shrink with confidence, and explain() says which applied", "[
   const std::string text(be::explain(r.last).view());
   CHECK(text.find("margins for shared_memory narrowed by confidence") != std::string::npos);
 
+  SECTION("a residual that says an executor is faster than estimated does not widen its margin") {
+    // Shared memory explored now and then, each run 15% off its estimate (within +-2%), under
+    // it or over it. Either bias is the corrections' to absorb while it lasts; only the one
+    // that flatters the executor (slower than estimated) counts against it in the margin,
+    // beside the noise.
+    const auto margin_when = [&](double shm_factor) {
+      be::kernel_feedback f("margins, biased");
+      for (int i = 0; i < 16; ++i) {
+        const be::plan p = be::decide(k, n, prof, {}, f.corrections());
+        const executor_kind ran = i % 4 == 3 ? executor_kind::shared_memory : executor_kind::sequential;
+        const double truth = be::decide(k, n, prof).of(ran).estimate_ns() * (ran == executor_kind::sequential ? 1.0 : shm_factor);
+        f.record(p, ran, noisy(truth, i, 0.25));
+      }
+      return f.corrections().min_speedup[static_cast<std::size_t>(executor_kind::shared_memory)];  // -1: not narrowed
+    };
+    const double fast = margin_when(0.85), slow = margin_when(1.0 / 0.85);
+    CAPTURE(fast, slow);
+    CHECK(fast >= be::learn_policy{}.min_margin);
+    CHECK((slow < 0 || slow > fast + 0.05));  // counting both biases alike: 1.154 against 1.186
+  }
+
   SECTION("a noisy executor keeps the profile's margins") {
     be::kernel_feedback noisy_fb("margins, noisy");
     be::plan p;
