@@ -1,5 +1,6 @@
 // bench/process.cpp - the process pool's figures, measured side by side in one run:
 //   process_rt_us                  warm round trip of a 16-byte task, submit(...).get()
+//   process_apply_rt_us            the same through apply(op, x): waited for in place, no future
 //   process_rt_limit_us            the machine's limit: two processes handing a 16-byte
 //                                  message through shared memory, both spinning
 //   process_rt_vs_limit            process_rt_us / process_rt_limit_us
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
     return seconds_since(t0) * 1e3;
   });
 
-  double rt_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, ceiling = 0, foreign = 0;
+  double rt_us = 0, apply_us = 0, parked_us = 0, reactor_us = 0, tiny_ns = 0, speedup = 0, ceiling = 0, foreign = 0;
   {
     be::process_pool pool(2);
     std::array<char, 16> x{};
@@ -179,6 +180,12 @@ int main(int argc, char** argv) {
       const int n = 20'000;
       const auto t0 = clock_type::now();
       for (int i = 0; i < n; ++i) x = pool.submit(echo16{}, x).get();
+      return seconds_since(t0) / n * 1e6;
+    });
+    apply_us = median_of(5, [&] {
+      const int n = 20'000;
+      const auto t0 = clock_type::now();
+      for (int i = 0; i < n; ++i) x = pool.apply(echo16{}, x);
       return seconds_since(t0) / n * 1e6;
     });
     reactor_us = median_of(5, [&] {
@@ -270,6 +277,7 @@ int main(int argc, char** argv) {
   }
   const double py_us = python_round_trip_us();
   std::printf("process_rt_us: %.2f us\n", rt_us);
+  std::printf("process_apply_rt_us: %.2f us\n", apply_us);
   std::printf("process_rt_limit_us: %.2f us\n", limit_us);
   std::printf("process_rt_vs_limit: %.1f ratio\n", rt_us / limit_us);
   std::printf("seq_after_process_ratio: %.2f ratio\n", after_ratio);

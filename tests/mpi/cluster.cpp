@@ -75,17 +75,6 @@ TEST_CASE("a short task's submitter reads its own reply: the future is ready on 
   CHECK(back == msg);
 }
 
-namespace {
-// apply's outcome in the shape check_errors_keep_types reads: get() runs the call.
-template <class F>
-struct applied {
-  F call;
-  auto get() { return call(); }
-};
-template <class F>
-applied(F) -> applied<F>;
-}  // namespace
-
 TEST_CASE("apply runs one task on a rank and waits for it in place", "[mpi][ranks]") {
   mpi::cluster ex;
   const auto before = ex.stats();
@@ -99,7 +88,7 @@ TEST_CASE("apply runs one task on a rank and waits for it in place", "[mpi][rank
   CHECK(ex.apply(ptest::nap{}, 30) == 30);
   ex.apply(ptest::touch{}, 1);  // a kernel with no output
   CHECK_THROWS_MATCHES(ex.apply(ptest::touch{}, -1), std::invalid_argument, Catch::Message("negative"));
-  ptest::check_errors_keep_types([&](int which) { return applied{[&ex, which] { return ex.apply(ptest::thrower{}, which); }}; });
+  ptest::check_errors_keep_types([&](int which) { return ptest::applied{[&ex, which] { return ex.apply(ptest::thrower{}, which); }}; });
   const auto t0 = std::chrono::steady_clock::now();
   CHECK_THROWS_AS(ex.apply(ptest::nap{}, 5000, 200ms), be::task_timeout);
   CHECK(std::chrono::steady_clock::now() - t0 < 4s);

@@ -12,6 +12,7 @@
 #include <future>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace be = breakeven;
@@ -23,6 +24,35 @@ TEST_CASE("exceptions thrown in a worker keep their types", "[process][faults]")
   be::process_pool pool(2);
   ptest::check_errors_keep_types([&](int which) { return pool.submit(ptest::thrower{}, which); });
   CHECK(pool.stats().workers_lost == 0);  // an exception never costs a worker
+}
+
+TEST_CASE("apply waits for one task in place, with the future's values and errors", "[process][faults]") {
+  be::process_pool pool(2);
+  for (int i = 0; i < 200; ++i) REQUIRE(pool.apply(ptest::affine{}, i) == 2 * i + 1);
+  pool.apply(ptest::touch{}, 1);  // a kernel with no output
+  CHECK_THROWS_MATCHES(pool.apply(ptest::touch{}, -1), std::invalid_argument, Catch::Message("negative"));
+  ptest::check_errors_keep_types([&](int which) { return ptest::applied{[&pool, which] { return pool.apply(ptest::thrower{}, which); }}; });
+  CHECK(pool.apply(ptest::nap{}, 30) == 30);  // answered through the reactor while the caller sleeps
+  CHECK_THROWS_AS(pool.apply(ptest::faulty{}, 8 + static_cast<int>(ptest::fault::segfault)), be::worker_lost);
+  CHECK_THROWS_AS(pool.apply(ptest::nap{}, 5'000, 200ms), be::task_timeout);
+  CHECK(pool.apply(ptest::affine{}, 3) == 7);  // the pool goes on
+  // From several threads at once, each waiting for its own.
+  std::vector<std::thread> ts;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) wrong[static_cast<std::size_t>(t)] += pool.apply(ptest::affine{}, 1000 * t + i) != 2 * (1000 * t + i) + 1;
+    });
+  for (auto& th : ts) th.join();
+  CHECK(wrong == std::vector<int>(4, 0));
+  // A pool that ends under a waiting caller fails its task, as it fails a future.
+  std::thread ender([&] {
+    std::this_thread::sleep_for(50ms);
+    pool.terminate();
+  });
+  CHECK_THROWS_AS(pool.apply(ptest::nap{}, 10'000), be::pool_closed);
+  ender.join();
+  CHECK_THROWS_AS(pool.apply(ptest::affine{}, 1), be::pool_closed);
 }
 
 TEST_CASE("1% of 1,000 tasks crash their worker: exactly 990 values and 10 named errors", "[process][faults]") {

@@ -1,7 +1,8 @@
 // What an executor that runs ptest::thrower in another process (a pool's worker, an MPI
 // rank) must give back: each exception with its exact type and message, a registered user
 // type as itself, an unregistered one (or a non-std::exception) as remote_error naming its
-// type. `raise(which)` submits thrower{} with `which` and returns the future.
+// type. `raise(which)` submits thrower{} with `which` and returns the future (or an
+// `applied` call).
 #pragma once
 #include "kernels.hpp"
 
@@ -15,6 +16,15 @@
 #include <system_error>
 
 namespace ptest {
+
+/// A call that waits in place (apply), in the shape check_errors_keep_types reads: get() runs it.
+template <class F>
+struct applied {
+  F call;
+  auto get() { return call(); }
+};
+template <class F>
+applied(F) -> applied<F>;
 
 template <class Raise>
 void check_errors_keep_types(Raise&& raise) {

@@ -84,55 +84,16 @@ class value_task final : public cluster_task {
   void fail(std::exception_ptr e) noexcept override { promise.set_exception(e); }
 };
 
-// A task whose submitter waits for it in place (cluster::apply): the value lands in the
-// caller's slot, and the caller is woken only if it sleeps. Completing a std::promise costs a
-// system call every time on Linux (libstdc++'s call_once runs glibc's pthread_once, whose
-// slow path always ends in a futex wake: about 0.9 us on this project's VMs, a third of an
-// MPI round trip); this costs none when the submitter reads its own reply.
+// A task whose submitter waits for it in place (cluster::apply): the process pool's
+// in_place_result, completed when the reply is read.
 template <class Out>
-class apply_task final : public cluster_task {
+class apply_task final : public breakeven::detail::in_place_task_base<Out, cluster_task> {
  public:
-  struct slot {
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;  // (m)
-    std::optional<std::conditional_t<std::is_void_v<Out>, char, Out>> value;
-    std::exception_ptr error;
-
-    /// Waits for the task, then returns its value or throws its error.
-    Out get() {
-      std::unique_lock lock(m);  // taken after the completer let go: the slot may then go
-      cv.wait(lock, [&] { return done; });
-      if (error) std::rethrow_exception(error);
-      if constexpr (!std::is_void_v<Out>) return std::move(*value);
-    }
-  };
-
-  explicit apply_task(slot& s) noexcept : slot_(&s) {}
-  ~apply_task() override {
-    if (slot_ != nullptr) finish(std::make_exception_ptr(std::future_error(std::future_errc::broken_promise)));
-  }
-  apply_task(const apply_task&) = delete;
-  apply_task& operator=(const apply_task&) = delete;
-
+  using breakeven::detail::in_place_task_base<Out, cluster_task>::in_place_task_base;
   void complete(ipc::reader& r) override {
-    if (r.get<std::uint32_t>() != 1) r.fail("a task of one item answered with another count", 0);
-    if constexpr (std::is_void_v<Out>) slot_->value.emplace('\0');
-    else slot_->value.emplace(ipc::decode<Out>(r));
-    finish(nullptr);
+    this->decode(r);
+    this->end(nullptr);
   }
-  void fail(std::exception_ptr e) noexcept override { finish(std::move(e)); }
-
- private:
-  // Notifies under the lock: the waiter cannot leave (and free the slot) before this returns.
-  void finish(std::exception_ptr e) noexcept {
-    slot& s = *std::exchange(slot_, nullptr);
-    const std::lock_guard lock(s.m);
-    s.error = std::move(e);
-    s.done = true;
-    s.cv.notify_one();
-  }
-  slot* slot_;
 };
 
 // One chunk of a bulk call; `Store` receives (offset, reader, count) on the progress thread.
@@ -438,20 +399,20 @@ class cluster {
 
   /// `op(x)` on a rank, waiting for it: submit(op, x, timeout).get() without the future.
   /// A short task's submitter reads its own reply, so the round trip makes no system call
-  /// beyond MPI's (a std::future costs one more to complete: apply_task says why).
+  /// beyond MPI's (a std::future costs one more to complete: in_place_result says why).
   template <class Op>
   output_t<Op> apply(const Op& op, const input_t<Op>& x, std::chrono::milliseconds timeout = {}) {
     static_assert(breakeven::detail::check_process_kernel<Op>());
     using Out = output_t<Op>;
     if (!engine_) {
-      if (timeout.count() > 0 || kernel_traits<Op>::isolation) return local_->processes().submit(op, x, timeout).get();
+      if (timeout.count() > 0 || kernel_traits<Op>::isolation) return local_->processes().apply(op, x, timeout);
       return op(x);
     }
-    typename detail::apply_task<Out>::slot done;
-    auto t = std::make_unique<detail::apply_task<Out>>(done);
+    breakeven::detail::in_place_result<Out> result;
+    auto t = std::make_unique<detail::apply_task<Out>>(result);
     detail::encode_task(*t, op, &x, 1, 0, timeout);
     engine_->submit(std::move(t), timeout.count() > 0 ? std::chrono::nanoseconds{} : eager_window<Op>());
-    return done.get();
+    return result.get();
   }
 
   /// `out[i] = op(in[i])` for every item, in tasks of `s.chunk` items (0: the plan's), with
