@@ -158,12 +158,17 @@ std::chrono::nanoseconds eager_window(std::size_t items, std::chrono::microsecon
   }
 }
 
+// Reads a one-item answer's count, which must be 1.
+inline void expect_one_item(ipc::reader& r) {
+  if (r.get<std::uint32_t>() != 1) r.fail("a task of one item answered with another count", 0);
+}
+
 template <class Out>
 class promise_task final : public process_task {
  public:
   std::promise<Out> promise;
   void complete(ipc::reader& r) override {
-    if (r.get<std::uint32_t>() != 1) r.fail("a task of one item answered with another count", 0);
+    expect_one_item(r);
     if constexpr (!std::is_void_v<Out>) value_.emplace(ipc::decode<Out>(r));
   }
   void publish() noexcept override {
@@ -230,7 +235,7 @@ class in_place_task_base : public Base {
  protected:
   // Decodes a one-item answer into the result (not yet visible).
   void decode(ipc::reader& r) {
-    if (r.get<std::uint32_t>() != 1) r.fail("a task of one item answered with another count", 0);
+    expect_one_item(r);
     if constexpr (std::is_void_v<Out>) result_->emplace('\0');
     else result_->emplace(ipc::decode<Out>(r));
   }

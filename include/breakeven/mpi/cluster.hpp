@@ -77,7 +77,7 @@ class value_task final : public cluster_task {
  public:
   std::promise<Out> promise;
   void complete(ipc::reader& r) override {
-    if (r.get<std::uint32_t>() != 1) r.fail("a task of one item answered with another count", 0);
+    breakeven::detail::expect_one_item(r);
     if constexpr (std::is_void_v<Out>) promise.set_value();
     else promise.set_value(ipc::decode<Out>(r));
   }

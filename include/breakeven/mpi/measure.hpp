@@ -26,6 +26,12 @@ struct ping_pong_result {
 };
 
 namespace detail {
+// The median of `v` (reordered; not empty).
+inline double median_of(std::vector<double>& v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
 // A barrier that waits in naps, not spinning: the ranks that take no part in a ping-pong
 // wait here, so that they leave the CPUs to the two that do (as idle serving ranks do while
 // the executor's round trip is timed; a rank spinning in MPI_Barrier would slow the raw
@@ -68,8 +74,7 @@ inline ping_pong_result ping_pong(session& s, std::size_t bytes, int reps, int w
       if (i >= warm) times.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
     }
     if (s.rank() == 0) {
-      std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
-      out.round_trip_ns = times[times.size() / 2];
+      out.round_trip_ns = detail::median_of(times);
     }
   }
   detail::napping_barrier(comm);
@@ -149,11 +154,7 @@ inline round_trips task_and_raw_round_trips(cluster& ex, cluster_engine& engine,
       raw.push_back(r);
     }
   }
-  const auto median = [](std::vector<double>& v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
-  return {median(task), median(future), median(raw)};
+  return {detail::median_of(task), detail::median_of(future), detail::median_of(raw)};
 }
 
 /// The warm round trip of one 16-byte task through `ex` (median of `reps`), in ns.
@@ -166,8 +167,7 @@ inline double task_round_trip_ns(cluster& ex, int reps = 400) {
     const auto t1 = std::chrono::steady_clock::now();
     if (i >= 50) t.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
   }
-  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
-  return t[t.size() / 2];
+  return detail::median_of(t);
 }
 
 /// The coordinator's cost per task when tasks stream (one item each, all ranks busy): the
@@ -196,9 +196,8 @@ inline double call_overhead_ns(cluster& ex, const network_profile& net, int reps
     (void)ex.map(detail::echo16{}, in, 1);
     t.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count());
   }
-  std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
   const double counted = static_cast<double>(tasks) * net.task_ns + 2 * net.latency_ns;
-  return std::max(0.0, t[t.size() / 2] - counted);
+  return std::max(0.0, detail::median_of(t) - counted);
 }
 
 }  // namespace breakeven::mpi
