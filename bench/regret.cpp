@@ -1,7 +1,7 @@
 // The decision's regret: for a grid of kernels (costs, batch sizes, payloads, thread-safe and
 // not, fixed and variable item sizes, low and high variance, declared and unknown cost), every
 // admissible executor is timed forced and `map` is timed choosing, under the same conditions
-// (each call after 1 ms idle), in one run. The regret of a call is its time over the best
+// (each call after 1 ms idle, map's calls and the forced ones taking turns), in one run. The regret of a call is its time over the best
 // forced executor's median time in that cell.
 //
 //   regret_geomean_first_call   map's first call of a cell, nothing learned (geometric mean)
@@ -18,10 +18,11 @@
 //   explore_cost_share          what they took beyond the winners' estimates / all map time
 //
 // Each cell's line gives the forced medians (0: inadmissible) and what map's first and 10th
-// calls ran (in the last round), observed through the plan hook. One call of a few
+// calls ran (in the last round), read from the statistics. One call of a few
 // milliseconds swings by 10 - 30% on a shared 2-core machine, so every figure is a median:
-// the forced times of 7 calls (the executors taking turns), the first call of every round, the learned calls (three per
-// round) of every round.
+// the forced times of each executor (one forced call after each of map's calls, the
+// executors in rotation: 60 calls shared among them in 5 rounds), the first call of every
+// round, the learned calls (three per round) of every round.
 //
 // Writes <dir>/regret.dat (one row per cell), which docs/regret.gp draws as a heat map.
 // Usage: bench_regret [dir] [rounds]; rounds (default 5): how many times each cell's twelve
@@ -120,18 +121,19 @@ double timed(F&& f) {
   return std::chrono::duration<double, std::nano>(clock_type::now() - t0).count();
 }
 
-constexpr int forced_samples = 7;
 constexpr int calls_per_round = 12;
 constexpr int learned_from = 9;  // the 10th call: nine calls have taught the decision
 
 std::uint64_t map_calls = 0;
 double map_time_ns = 0;
 
-// What each map call ran, observed through the plan hook (it runs what the plan says).
-executor_kind last_kind{};
-bool observe(const be::plan& p, bool) {
-  last_kind = p.kind;
-  return true;
+// The executor that ran the calls between two snapshots of the statistics (read outside the
+// timed call: a plan hook would take map off its sequential fast path, and cost it time the
+// forced calls do not pay).
+executor_kind ran_between(const be::statistics_snapshot& before, const be::statistics_snapshot& after) {
+  for (executor_kind k : be::all_executor_kinds)
+    if (after[k].calls != before[k].calls) return k;
+  return executor_kind::sequential;
 }
 
 template <class Op, class Items>
@@ -141,39 +143,44 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
   const be::kernel_desc d = be::detail::describe_batch<Op>(items);
   r.work_ns = d.cost_ns > 0 ? d.cost_ns * static_cast<double>(items.size()) : 0;
   volatile std::uint64_t sink = 0;
-  // Every admissible executor, forced, learning nothing: a warm-up call each, then the median
-  // of 7, the executors taking turns (one after another, seven times), so that a slow moment
-  // of the machine falls on all of them alike. The best of several medians is biased low
-  // (the luckiest of them), which a chooser that runs one executor cannot match even when it
+  // Every admissible executor, forced, learning nothing, and map choosing, take turns: after
+  // each of map's calls one forced call, the executors in rotation, so that a slow moment of
+  // the machine (they last longer than a call here) falls on map and on every executor
+  // alike. (Timing the executors first and map after made a cell's regret swing by 20% from
+  // one run to the next, the same executor measuring 3.0 ms in one phase and 3.6 ms in the
+  // other.) A warm-up call each first. The best of several medians is biased low (the
+  // luckiest of them), which a chooser that runs one executor cannot match even when it
   // always picks a fastest one: the more samples, the smaller that bias.
   const be::plan p = be::decide(d, items.size(), be::runtime_profile());
+  std::vector<executor_kind> admissible;
+  for (executor_kind k : be::all_executor_kinds)
+    if (p.of(k).admissible) admissible.push_back(k);
   std::array<std::vector<double>, be::executor_kind_count> forced;
   const auto run_forced = [&](executor_kind k) {
     const be::call_options o{.force = true, .forced = k, .learn = false};
     return timed([&] { sink = sink + be::map(Op{}, items, o).back(); });
   };
-  for (executor_kind k : be::all_executor_kinds)
-    if (p.of(k).admissible) (void)run_forced(k);
-  for (int i = 0; i < forced_samples; ++i)
-    for (executor_kind k : be::all_executor_kinds)
-      if (p.of(k).admissible) forced[static_cast<std::size_t>(k)].push_back(run_forced(k));
-  for (executor_kind k : be::all_executor_kinds) r.forced[static_cast<std::size_t>(k)] = median(forced[static_cast<std::size_t>(k)]);
+  for (executor_kind k : admissible) (void)run_forced(k);
+  std::size_t turn = 0;
   // map choosing: `rounds` times twelve calls, each round from nothing learned.
-  be::detail::plan_hook().store(&observe);
   std::vector<std::vector<double>> per_call(calls_per_round);
   for (int round = 0; round < rounds; ++round) {
     be::learned_corrections().of<Op>().reset();
     be::learned_costs::global().of<Op>().reset();
     for (int c = 0; c < calls_per_round; ++c) {
+      const auto before = be::statistics();
       const double ns = timed([&] { sink = sink + be::map(Op{}, items).back(); });
+      const executor_kind ran = ran_between(before, be::statistics());
       per_call[static_cast<std::size_t>(c)].push_back(ns);
-      if (c == 0) r.first_kind = last_kind;
-      if (c == learned_from) r.learned_kind = last_kind;
+      if (c == 0) r.first_kind = ran;
+      if (c == learned_from) r.learned_kind = ran;
       ++map_calls;
       map_time_ns += ns;
+      const executor_kind k = admissible[turn++ % admissible.size()];
+      forced[static_cast<std::size_t>(k)].push_back(run_forced(k));
     }
   }
-  be::detail::plan_hook().store(nullptr);
+  for (executor_kind k : be::all_executor_kinds) r.forced[static_cast<std::size_t>(k)] = median(forced[static_cast<std::size_t>(k)]);
   r.first_ns = median(per_call.front());
   std::vector<double> learned;
   for (int c = learned_from; c < calls_per_round; ++c)

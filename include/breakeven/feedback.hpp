@@ -80,8 +80,11 @@ struct learn_policy {
   double min_margin = 1.03;
   /// The runner-up is explored when its estimate is within this share of the winner's ...
   double explore_window = 0.3;
-  /// ... on at most this share of the kernel's measured calls.
+  /// ... on at most this share of the kernel's measured calls, counted over at least
+  /// `explore_horizon` calls (so that a new kernel's first calls may check a close runner-up
+  /// more than once: one measurement of it can be an outlier).
   double explore_share = 0.15;
+  std::uint64_t explore_horizon = 14;
   /// Calls estimated shorter than this teach nothing: the call's fixed cost and the clock
   /// would be most of what they measure.
   double min_feedback_ns = 2'000;
@@ -133,14 +136,15 @@ class kernel_feedback {
     const std::lock_guard lock(m_);
     const auto k = static_cast<std::size_t>(ran);
     if (ran == executor_kind::sequential) {
+      if (early_start(0, c.work_ns, 0, 0, measured_ns, lp)) return;
       work_[0].update(r, 1, lp);
     } else {
-      const double work = c.work_ns / est, transport = c.transport_ns / est;
-      const double setup = std::max(0.0, 1 - work - transport);
       if (work_[k].samples == 0) work_[k].log_factor = borrowed_work();  // what its estimate used
-      work_[k].update(r, work, lp);
-      transport_[k].update(r, transport, lp);
-      setup_[k].update(r, setup, lp);
+      const double transport = c.transport_ns, setup = std::max(0.0, c.overhead_ns - transport);
+      if (early_start(k, c.work_ns, transport, setup, measured_ns, lp)) return;
+      work_[k].update(r, c.work_ns / est, lp);
+      transport_[k].update(r, transport / est, lp);
+      setup_[k].update(r, setup / est, lp);
     }
     count_run(k, r, lp);
   }
@@ -159,6 +163,7 @@ class kernel_feedback {
     const std::lock_guard lock(m_);
     const double est = estimate_ns * work_[0].factor();
     if (!(est >= lp.min_feedback_ns)) return;
+    if (early_start(0, est, 0, 0, measured_ns, lp)) return;
     const double r = clamp_step(std::log(measured_ns / est), lp);
     work_[0].update(r, 1, lp);
     count_run(0, r, lp);
@@ -188,12 +193,22 @@ class kernel_feedback {
     const candidate& w = pl.of(pl.kind);
     const candidate& r = pl.of(pl.runner_up);
     if (!r.admissible || !(w.estimate_ns() >= lp.min_feedback_ns)) return pl;
-    if (!(r.estimate_ns() <= (1 + lp.explore_window) * w.estimate_ns())) return pl;
     {
       const std::lock_guard lock(m_);
-      if (current_.of(current_.min_speedup, pl.runner_up) >= 1) return pl;  // confident already
-      if (runs_[static_cast<std::size_t>(pl.runner_up)] >= lp.confident_calls) return pl;
-      if (static_cast<double>(explored_ + 1) > lp.explore_share * static_cast<double>(calls_ + 1)) return pl;
+      const auto ru = static_cast<std::size_t>(pl.runner_up);
+      if (runs_[static_cast<std::size_t>(pl.kind)] == 0) return pl;  // the winner not measured yet
+      // Enough known: the pair's margins narrowed, and the runner-up estimated no faster
+      // than the winner (a faster one held back by its margin is worth another look: one
+      // more run narrows it), or the runner-up measured as many runs as the smoothing keeps.
+      const auto sure = [&](executor_kind e) { return e == executor_kind::sequential || current_.of(current_.min_speedup, e) >= 1; };
+      if (sure(pl.kind) && sure(pl.runner_up) && r.estimate_ns() >= w.estimate_ns()) return pl;
+      if (static_cast<double>(runs_[ru]) >= kept_window(lp)) return pl;
+      // Within the window, given what is known of the runner-up: its runs so far widen the
+      // window by their spread (a single slow run must not rule it out for good).
+      const double unsure = runs_[ru] != 0 ? std::exp(std::min(1.0, std::sqrt(var_[ru]))) : 1.0;
+      if (!(r.estimate_ns() <= (1 + lp.explore_window) * unsure * w.estimate_ns())) return pl;
+      const double horizon = static_cast<double>(std::max(calls_ + 1, lp.explore_horizon));
+      if (static_cast<double>(explored_ + 1) > lp.explore_share * horizon) return pl;
       ++explored_;
     }
     return explore_as(pl, pl.runner_up);
@@ -263,6 +278,9 @@ class kernel_feedback {
     var_ = {};
     mean_ = {};
     runs_ = {};
+    early_ = {};
+    early_count_ = {};
+    start_ = {};
     calls_ = explored_ = 0;
     explore_cost_ns_ = 0;
     current_ = {};
@@ -284,6 +302,60 @@ class kernel_feedback {
     for (std::size_t k = 1; k < executor_kind_count; ++k)
       if (work_[k].samples != 0) sum += work_[k].log_factor, ++ran;
     return ran ? sum / ran : 0;
+  }
+
+  // How many runs executor `k`'s means stand on: all of them at first, then as many as the
+  // smoothing keeps (2/smoothing - 1, the exponential window's equivalent); m_ held.
+  static double kept_window(const learn_policy& lp) noexcept { return 2 / std::max(lp.smoothing, 1e-3) - 1; }
+  double kept_runs(std::size_t k, const learn_policy& lp) const noexcept {
+    return std::clamp(static_cast<double>(runs_[k]), 1.0, kept_window(lp));
+  }
+
+  // An executor's first `early_runs` runs (none seeded from a file) set its terms from the
+  // median of their residuals against the model it started from, not from their mean: the
+  // first run of an executor is often its slowest (a cold moment of the machine), and a mean
+  // would carry that one run for many calls. `work`, `transport`, `setup` are this run's
+  // corrected terms (their sum the estimate); true when the run was folded in here; m_ held.
+  bool early_start(std::size_t k, double work, double transport, double setup, double measured_ns,
+                   const learn_policy& lp) {
+    const std::size_t i = runs_[k];
+    if (i >= early_runs || early_count_[k] != i) return false;
+    if (i == 0) start_[k] = {work_[k], transport_[k], setup_[k]};
+    const auto& [w0, t0, s0] = start_[k];
+    // This run's estimate under the starting model, and its residual against it.
+    const double est0 = work * std::exp(w0.log_factor - work_[k].log_factor) +
+                        transport * std::exp(t0.log_factor - transport_[k].log_factor) +
+                        setup * std::exp(s0.log_factor - setup_[k].log_factor);
+    const double est = work + transport + setup;
+    if (!(est0 > 0) || !(est > 0)) return false;
+    early_[k][i] = clamp_step(std::log(measured_ns / est0), lp);
+    const std::size_t n = i + 1;
+    std::array<double, early_runs> sorted = early_[k];
+    std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+    const double med = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    // The terms: the starting ones moved once, at full weight, by the median.
+    const double bound = std::log(max_correction);
+    const auto set = [&](correction_term& t, const correction_term& from, double share) {
+      t.log_factor = share > 0 ? std::clamp(from.log_factor + share * med, -bound, bound) : from.log_factor;
+      t.samples = share > 0 ? n : from.samples;
+    };
+    set(work_[k], w0, work / est);
+    set(transport_[k], t0, transport / est);
+    set(setup_[k], s0, setup / est);
+    // The residuals' mean and spread: the median, and the median absolute deviation from it
+    // (x 1.4826, a normal spread's scale), which one slow run does not inflate either. One
+    // run says nothing of the noise: assume it as large as the residual.
+    std::array<double, early_runs> dev{};
+    for (std::size_t j = 0; j < n; ++j) dev[j] = std::abs(early_[k][j] - med);
+    std::sort(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n));
+    const double mad = 1.4826 * (n % 2 ? dev[n / 2] : (dev[n / 2 - 1] + dev[n / 2]) / 2);
+    mean_[k] = med;
+    var_[k] = n == 1 ? med * med : mad * mad;
+    ++runs_[k];
+    ++early_count_[k];
+    ++calls_;
+    refresh(lp);
+    return true;
   }
 
   // Counts one measured run of executor `k` with residual `r` (log measured / estimated):
@@ -324,8 +396,11 @@ class kernel_feedback {
       // executor is faster than its estimate is the corrections' to absorb, not a reason
       // for a wider margin. (Counting it made a kernel whose shared-memory runs were
       // steadily 10 - 15% under their estimate lose its narrowed margin as they came in.)
+      // The noise counts as the uncertainty of the corrected estimates, the means: a run's
+      // variance over the runs the smoothing keeps (1/n at first, then 2/alpha - 1 of them).
       const double adverse_k = std::max(0.0, mean_[k]), adverse_0 = std::max(0.0, -mean_[0]);
-      const double spread = std::sqrt(var_[0] + adverse_0 * adverse_0 + var_[k] + adverse_k * adverse_k);
+      const double spread = std::sqrt(var_[0] / kept_runs(0, lp) + adverse_0 * adverse_0 +
+                                      var_[k] / kept_runs(k, lp) + adverse_k * adverse_k);
       if (!(spread <= lp.confident_spread)) continue;
       const double margin = std::exp(lp.margin_sigmas * spread);
       mc.min_speedup[k] = std::max(lp.min_margin, margin);
@@ -341,6 +416,10 @@ class kernel_feedback {
   std::array<correction_term, executor_kind_count> work_{}, transport_{}, setup_{};
   std::array<double, executor_kind_count> mean_{}, var_{};  // of the residuals, per executor
   std::array<std::uint64_t, executor_kind_count> runs_{};
+  static constexpr std::size_t early_runs = 3;
+  std::array<std::array<double, early_runs>, executor_kind_count> early_{};  // their residuals
+  std::array<std::uint64_t, executor_kind_count> early_count_{};             // runs folded by early_start
+  std::array<std::array<correction_term, 3>, executor_kind_count> start_{};  // the terms before them
   std::uint64_t calls_ = 0, explored_ = 0;
   double explore_cost_ns_ = 0;
   model_corrections current_{};

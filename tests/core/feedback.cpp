@@ -17,6 +17,22 @@ namespace {
 
 const be::machine_profile& prof = be::profiles::conservative::value;
 
+// Sequential against shared memory, a few percent apart: 256 items of 20 us and 16 KiB, not
+// thread-safe and not transportable. Under the conservative profile shared memory is about
+// 12% faster and held back by the lecture's 1.2x minimum speedup.
+const be::kernel_desc close_pair{.cost_ns = 20'000, .bytes_in = 16'384, .thread_safe = false, .transportable = false};
+constexpr std::size_t close_n = 256;
+
+// Requires `close_pair` to be the case the margins get wrong: sequential chosen, shared
+// memory the runner-up and estimated faster; returns the static plan.
+be::plan held_back_by_margin() {
+  const be::plan p0 = be::decide(close_pair, close_n, prof);
+  REQUIRE(p0.kind == executor_kind::sequential);
+  REQUIRE(p0.runner_up == executor_kind::shared_memory);
+  REQUIRE(p0.of(executor_kind::sequential).estimate_ns() / p0.of(executor_kind::shared_memory).estimate_ns() > 1.05);
+  return p0;
+}
+
 // Up to +-8% around the truth (x `scale`), a fixed pattern: measurements are never exact.
 double noisy(double ns, int call, double scale = 1) {
   static constexpr double pattern[] = {1.00, 1.06, 0.95, 1.08, 0.97, 1.02, 0.92, 1.04};
@@ -169,8 +185,8 @@ TEST_CASE("learning never makes a choice inadmissible and never changes a forced
 
 TEST_CASE("exploration is bounded, counted, and only where estimates are close", "[core][feedback]") {
   // Two admissible candidates a few percent apart: sequential 256 x 20 us against shared memory.
-  const be::kernel_desc k{.cost_ns = 20'000, .bytes_in = 16'384, .thread_safe = false, .transportable = false};
-  constexpr std::size_t n = 256;
+  const be::kernel_desc& k = close_pair;
+  constexpr std::size_t n = close_n;
   const be::plan p0 = be::decide(k, n, prof);
   REQUIRE(p0.runner_up != p0.kind);
   REQUIRE(p0.of(p0.runner_up).estimate_ns() < 1.3 * p0.estimate_ns());
@@ -204,12 +220,9 @@ TEST_CASE("exploration is bounded, counted, and only where estimates are close",
 TEST_CASE("margins shrink with confidence, and explain() says which applied", "[core][feedback]") {
   // The case the lecture's 1.2x minimum speedup gets wrong: shared memory estimated (and
   // really) about 12% faster than sequential, held back by the margin.
-  const be::kernel_desc k{.cost_ns = 20'000, .bytes_in = 16'384, .thread_safe = false, .transportable = false};
-  constexpr std::size_t n = 256;
-  const be::plan p0 = be::decide(k, n, prof);
-  REQUIRE(p0.kind == executor_kind::sequential);
-  REQUIRE(p0.runner_up == executor_kind::shared_memory);
-  REQUIRE(p0.of(executor_kind::sequential).estimate_ns() / p0.of(executor_kind::shared_memory).estimate_ns() > 1.05);
+  const be::kernel_desc& k = close_pair;
+  constexpr std::size_t n = close_n;
+  held_back_by_margin();
 
   // Measured within +-2%: the spread justifies a margin well under 1.12x.
   be::kernel_feedback fb("margins");
@@ -254,6 +267,34 @@ TEST_CASE("margins shrink with confidence, and explain() says which applied", "[
     CHECK_FALSE(noisy_fb.confident(executor_kind::shared_memory));
     CHECK(std::string(be::explain(p).view()).find("profile's margins apply") != std::string::npos);
   }
+}
+
+TEST_CASE("one slow run of a close runner-up does not rule it out for good", "[core][feedback]") {
+  // Shared memory really 12% faster than sequential (the margins case above), but the first
+  // time it runs it takes 1.8x as long (a cold moment of the machine). That run alone would
+  // put it past the exploration window, never to run again; its spread widens the window
+  // instead, and the runs after it (honest, +-2%) bring the decision to shared memory.
+  const be::kernel_desc& k = close_pair;
+  constexpr std::size_t n = close_n;
+  const be::plan truth = held_back_by_margin();
+  be::kernel_feedback fb("outlier first");
+  std::vector<executor_kind> kinds;
+  int shm_runs = 0;
+  for (int i = 0; i < 60; ++i) {
+    const be::plan p = fb.explore(be::decide(k, n, prof, {}, fb.corrections()), {});
+    kinds.push_back(p.kind);
+    double t = noisy(truth.of(p.kind).estimate_ns(), i, 0.25);
+    if (p.kind == executor_kind::shared_memory && shm_runs++ == 0) t *= 1.8;
+    fb.record(p, p.kind, t);
+  }
+  CAPTURE(kinds);
+  REQUIRE(shm_runs >= 2);
+  CHECK(settled_at(kinds, executor_kind::shared_memory) <= 20);
+  // Bounded all the same: at most explore_share of the calls, counted over the first
+  // explore_horizon of them.
+  const be::learn_policy lp;
+  CHECK(static_cast<double>(fb.stats().explored) <=
+        lp.explore_share * static_cast<double>(std::max<std::uint64_t>(60, lp.explore_horizon)));
 }
 
 TEST_CASE("calls too short to measure teach nothing; factors stay bounded", "[core][feedback]") {
