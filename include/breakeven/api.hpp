@@ -252,6 +252,11 @@ void run_planned(const Op& op, In& in, Out out, const call_options& o, Body&& bo
     if (full) {
       fb.record(p, ran, t);
       if (explored(p)) fb.count_exploration_cost(t, p.of(p.runner_up).estimate_ns());
+      // A kernel that left the fast path (measured costlier than declared) and still runs
+      // sequentially: the batches its corrections make surely sequential take it again.
+      if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies)
+        if (ran == executor_kind::sequential && !explored(p) && done == 0 && fb.needs_fast_limit(n))
+          detail::learn_fast_limit<Op, P>(fb, n);
     } else {
       fb.record_sequential(desc.cost_ns * static_cast<double>(n - done), t);
     }

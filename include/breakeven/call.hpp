@@ -180,27 +180,36 @@ const machine_profile& profile_of() noexcept {
   else return P::value;
 }
 
-/// The smallest batch of kernel `k` under `p` that is not surely sequential (see
-/// surely_sequential): every smaller batch takes the fast path. Batches up to
-/// exact_batch_limit are checked one by one (integer chunking is not monotone there), larger
-/// ones by exponential and binary search; break_even_search_limit when every batch is.
-constexpr std::size_t fast_path_limit(const kernel_desc& k, const machine_profile& p) noexcept {
-  for (std::size_t n = 0; n <= exact_batch_limit; ++n)
-    if (!surely_sequential(k, n, p)) return n;
-  std::size_t lo = exact_batch_limit;  // surely sequential
+/// The smallest batch up to `cap` for which `sure(n)` is false; `cap` when every batch up to
+/// it is sure. Batches up to exact_batch_limit are checked one by one (integer chunking is
+/// not monotone there), larger ones by exponential and binary search.
+template <class Sure>
+constexpr std::size_t first_unsure(Sure&& sure, std::size_t cap) noexcept {
+  const std::size_t exact = cap < exact_batch_limit ? cap : exact_batch_limit;
+  for (std::size_t n = 0; n <= exact; ++n)
+    if (!sure(n)) return n;
+  if (exact == cap) return cap;
+  std::size_t lo = exact_batch_limit;  // sure
   std::size_t step = 1;
-  while (lo + step <= break_even_search_limit && surely_sequential(k, lo + step, p)) {
+  while (lo + step <= cap && sure(lo + step)) {
     lo += step;
     step *= 2;
   }
-  if (lo + step > break_even_search_limit) return break_even_search_limit;
-  std::size_t hi = lo + step;  // not surely sequential
+  if (lo + step > cap) return cap;
+  std::size_t hi = lo + step;  // not sure
   while (hi - lo > 1) {
     const std::size_t mid = lo + (hi - lo) / 2;
-    if (surely_sequential(k, mid, p)) lo = mid;
+    if (sure(mid)) lo = mid;
     else hi = mid;
   }
   return hi;
+}
+
+/// The smallest batch of kernel `k` under `p` that is not surely sequential (see
+/// surely_sequential): every smaller batch takes the fast path; break_even_search_limit
+/// when every batch is.
+constexpr std::size_t fast_path_limit(const kernel_desc& k, const machine_profile& p) noexcept {
+  return first_unsure([&](std::size_t n) { return surely_sequential(k, n, p); }, break_even_search_limit);
 }
 
 /// The fast-path limit of kernel `Op` under a compile-time profile source, a constant.
@@ -239,16 +248,40 @@ bool fast_sequential(std::size_t n) {
 // in full to print it, to the same verdict), plain options, and a batch the full tree could
 // only run sequentially. A few relaxed loads and one comparison; no plan is built.
 // With `fb` (the kernel's feedback) and learning on, a kernel measured costlier than
-// declared leaves the fast path, whose table assumes the declared cost.
+// declared leaves the fast path, whose table assumes the declared cost, except for batches
+// under the limit its corrections were found surely sequential for (learn_fast_limit).
 template <operation Op, call_profile P, std::size_t StaticN>
 bool sequential_fast_path(std::size_t n, const call_options& o, const kernel_feedback* fb = nullptr) {
   using kt = kernel_traits<Op>;
   if constexpr (kt::cost_known && !kt::variable_bytes_in && !kt::cost_per_item_varies)
     return switches_plain() && plain_options(o) &&
-           !(fb != nullptr && fb->leaves_fast_path() && o.learn && learning_enabled()) &&
+           !(fb != nullptr && fb->leaves_fast_path() && o.learn && learning_enabled() &&
+             n >= fb->learned_fast_limit()) &&
            fast_sequential<Op, P, StaticN>(n);
   else
     return false;
+}
+
+// After a full call of `n` items of `Op` under `P` that ran sequentially on a kernel that
+// left the fast path: finds the batches below which its calls are surely sequential with
+// its corrections (work factors taken 10% over today's, so that the limit holds while the
+// sequential work stays under that), up to n + 1, and gives the limit to `fb`. A few
+// decisions per batch size checked, once for each time the corrections move past it.
+template <operation Op, call_profile P>
+void learn_fast_limit(kernel_feedback& fb, std::size_t n) {
+  constexpr double headroom = 1.1;
+  const model_corrections mc = fb.corrections();
+  model_corrections wider = mc;
+  for (double& w : wider.work) w *= headroom;
+  std::array<double, executor_kind_count> reach{};
+  for (executor_kind k : all_executor_kinds) reach[static_cast<std::size_t>(k)] = fb.explore_reach(k);
+  const kernel_desc d = describe<Op>();
+  const machine_profile& prof = profile_of<P>();
+  const double floor = learn_policy{}.min_feedback_ns;
+  const std::size_t cap = n + 1;
+  const std::size_t limit =
+      first_unsure([&](std::size_t m) { return surely_sequential_learned(d, m, prof, wider, reach, floor); }, cap);
+  fb.set_learned_fast_limit(limit, limit < cap, mc.calls, mc.of(mc.work, executor_kind::sequential) * headroom);
 }
 
 /// A test's view of every call's plan before it runs: returns false to run nothing (a dry

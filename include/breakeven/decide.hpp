@@ -521,4 +521,30 @@ constexpr bool surely_sequential(const kernel_desc& k, std::size_t n, const mach
   return true;
 }
 
+/// surely_sequential for a kernel with measured corrections `mc`: every call of `k` over
+/// `n` items under `p` is sequential and explores nothing, whatever the pools' state and
+/// however its margins narrow. With warm, spinning workers and a mapped segment, the plan is
+/// sequential and no admissible parallel candidate is estimated faster than sequential (so
+/// no margin lets it through), nor within `reach[kind]` x sequential's estimate (what
+/// exploration looks at: feedback.hpp's kernel_feedback::explore_reach) unless sequential's
+/// is under `explore_floor_ns` (too short to explore).
+constexpr bool surely_sequential_learned(const kernel_desc& k, std::size_t n, const machine_profile& p,
+                                         const model_corrections& mc,
+                                         const std::array<double, executor_kind_count>& reach,
+                                         double explore_floor_ns) noexcept {
+  if (k.cost_ns < 0 || k.isolation) return false;
+  call_options best_case;
+  best_case.workers_spinning = true;
+  best_case.shm_segment_ready = true;
+  const plan pl = decide(k, n, p, best_case, mc);
+  if (pl.kind != executor_kind::sequential) return false;
+  const double seq = pl.of(executor_kind::sequential).estimate_ns();
+  for (const candidate& c : pl.candidates) {
+    if (c.kind == executor_kind::sequential || !c.admissible) continue;
+    if (!(c.estimate_ns() >= seq)) return false;
+    if (seq >= explore_floor_ns && !(c.estimate_ns() > mc.of(reach, c.kind) * seq)) return false;
+  }
+  return true;
+}
+
 }  // namespace breakeven

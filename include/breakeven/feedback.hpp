@@ -179,6 +179,42 @@ class kernel_feedback {
   /// decision: its work measured no costlier than declared. One relaxed load.
   bool leaves_fast_path() const noexcept { return leaves_fast_path_.load(std::memory_order_relaxed); }
 
+  /// The batch below which this kernel's calls are surely sequential with its corrections,
+  /// once it has left the fast path (call.hpp's learn_fast_limit finds it): those calls take
+  /// the fast path again. 0 while not known. One relaxed load.
+  std::size_t learned_fast_limit() const noexcept {
+    const std::size_t stored = fast_limit_.load(std::memory_order_relaxed);
+    return stored != 0 ? stored - 1 : 0;
+  }
+
+  /// True when a full call of `n` items that ran sequentially should look for that limit:
+  /// the kernel left the fast path, and the limit is not known, or known only below `n`.
+  bool needs_fast_limit(std::size_t n) const {
+    if (!leaves_fast_path()) return false;
+    const std::lock_guard lock(m_);
+    const std::size_t stored = fast_limit_.load(std::memory_order_relaxed);
+    return stored == 0 || (!fast_limit_complete_ && n + 1 >= stored);
+  }
+
+  /// Keeps the limit found with the corrections of `at_calls` measured calls (ignored when
+  /// more came in meanwhile), valid while the sequential work factor stays under
+  /// `work_bound` and no parallel executor runs; `complete`: no batch from `limit` up is
+  /// surely sequential (else: only the batches under it were checked).
+  void set_learned_fast_limit(std::size_t limit, bool complete, std::uint64_t at_calls, double work_bound) {
+    const std::lock_guard lock(m_);
+    if (current_.calls != at_calls) return;
+    fast_limit_work_ = work_bound;
+    fast_limit_complete_ = complete;
+    fast_limit_.store(limit + 1, std::memory_order_relaxed);
+  }
+
+  /// How far past the winner's estimate exploration looks at executor `k`: (1 + window) x
+  /// what its own runs leave unsure (explore() below).
+  double explore_reach(executor_kind k, const learn_policy& lp = {}) const {
+    const std::lock_guard lock(m_);
+    return (1 + lp.explore_window) * unsure_of(static_cast<std::size_t>(k));
+  }
+
   /// True when executor `k`'s corrections are confident enough to narrow its margins.
   bool confident(executor_kind k) const {
     const std::lock_guard lock(m_);
@@ -205,8 +241,7 @@ class kernel_feedback {
       if (static_cast<double>(runs_[ru]) >= kept_window(lp)) return pl;
       // Within the window, given what is known of the runner-up: its runs so far widen the
       // window by their spread (a single slow run must not rule it out for good).
-      const double unsure = runs_[ru] != 0 ? std::exp(std::min(1.0, std::sqrt(var_[ru]))) : 1.0;
-      if (!(r.estimate_ns() <= (1 + lp.explore_window) * unsure * w.estimate_ns())) return pl;
+      if (!(r.estimate_ns() <= (1 + lp.explore_window) * unsure_of(ru) * w.estimate_ns())) return pl;
       const double horizon = static_cast<double>(std::max(calls_ + 1, lp.explore_horizon));
       if (static_cast<double>(explored_ + 1) > lp.explore_share * horizon) return pl;
       ++explored_;
@@ -268,6 +303,7 @@ class kernel_feedback {
       mean_[k] = 0;
       calls_ += runs_[k];
     }
+    fast_limit_.store(0, std::memory_order_relaxed);
     refresh(lp);
   }
 
@@ -284,6 +320,9 @@ class kernel_feedback {
     calls_ = explored_ = 0;
     explore_cost_ns_ = 0;
     current_ = {};
+    fast_limit_.store(0, std::memory_order_relaxed);
+    fast_limit_work_ = 0;
+    fast_limit_complete_ = false;
     leaves_fast_path_.store(false, std::memory_order_relaxed);
   }
 
@@ -306,6 +345,18 @@ class kernel_feedback {
 
   // How many runs executor `k`'s means stand on: all of them at first, then as many as the
   // smoothing keeps (2/smoothing - 1, the exponential window's equivalent); m_ held.
+  // What executor `k`'s runs leave unsure of its estimate, as a factor: exp(their spread),
+  // at most e; 1 before it has run; m_ held.
+  double unsure_of(std::size_t k) const noexcept {
+    return runs_[k] != 0 ? std::exp(std::min(1.0, std::sqrt(var_[k]))) : 1.0;
+  }
+
+  // The fast-path limit stands while the sequential work stays under the factor it was
+  // found with and no parallel executor runs (a run of `k` is being counted); m_ held.
+  void check_fast_limit(std::size_t k) noexcept {
+    if (k != 0 || work_[0].factor() > fast_limit_work_) fast_limit_.store(0, std::memory_order_relaxed);
+  }
+
   static double kept_window(const learn_policy& lp) noexcept { return 2 / std::max(lp.smoothing, 1e-3) - 1; }
   double kept_runs(std::size_t k, const learn_policy& lp) const noexcept {
     return std::clamp(static_cast<double>(runs_[k]), 1.0, kept_window(lp));
@@ -354,6 +405,7 @@ class kernel_feedback {
     ++runs_[k];
     ++early_count_[k];
     ++calls_;
+    check_fast_limit(k);
     refresh(lp);
     return true;
   }
@@ -371,6 +423,7 @@ class kernel_feedback {
       var_[k] = (1 - alpha) * (var_[k] + alpha * d * d);
     }
     ++calls_;
+    check_fast_limit(k);
     refresh(lp);
   }
 
@@ -424,6 +477,9 @@ class kernel_feedback {
   double explore_cost_ns_ = 0;
   model_corrections current_{};
   std::atomic<bool> leaves_fast_path_{false};
+  std::atomic<std::size_t> fast_limit_{0};  // learned_fast_limit() + 1; 0: not known
+  double fast_limit_work_ = 0;              // ... stands while work_[0] stays under this
+  bool fast_limit_complete_ = false;
 };
 
 /// The process's corrections, one per kernel name, seeded from the run-time profile's

@@ -116,6 +116,70 @@ TEST_CASE("a kernel measured costlier than declared leaves the fast path; learni
   CHECK_FALSE(full);
 }
 
+TEST_CASE("batches a kernel's corrections make surely sequential take the fast path again", "[api][learn]") {
+  settings_guard g;
+  be::set_settings({});
+  be::kernel_feedback& fb = be::detail::feedback_of<planned_only>();
+  fb.reset();
+  const be::kernel_desc d = be::describe<planned_only>();
+  const be::machine_profile& prof = be::runtime_profile();
+  fb.record_sequential(8'000, 12'000);  // measured 1.5x the declared work
+  REQUIRE(fb.leaves_fast_path());
+  CHECK(fb.learned_fast_limit() == 0);
+  CHECK(fb.needs_fast_limit(2));
+  bool full = false;
+  (void)be::plan_call<planned_only>(2, {}, full, d, &fb);
+  CHECK(full);  // left: nothing is known of its batches yet
+
+  // A call that ran sequentially finds the limit (here: the call path's own step).
+  be::detail::learn_fast_limit<planned_only, be::runtime_profile_source>(fb, 2);
+  const std::size_t limit = fb.learned_fast_limit();
+  REQUIRE(limit >= 1);
+  REQUIRE(limit <= be::fast_path_limit(d, prof));
+  CHECK_FALSE(fb.needs_fast_limit(limit - 1));
+  // Below it: the fast path, and the full decision with the corrections says what it says
+  // (sequential, exploring nothing) whatever the pools' state.
+  for (std::size_t n = 0; n < limit; ++n) {
+    INFO("n " << n);
+    (void)be::plan_call<planned_only>(n, {}, full, d, &fb);
+    CHECK_FALSE(full);
+    for (bool spinning : {false, true}) {
+      be::call_options o;
+      o.workers_spinning = spinning;
+      o.shm_segment_ready = spinning;
+      const be::plan p = fb.explore(be::decide(d, n, prof, o, fb.corrections()), o);
+      CHECK(p.kind == executor_kind::sequential);
+      CHECK_FALSE(be::explored(p));
+    }
+  }
+  // From it on (when it was found complete): the full decision.
+  if (!fb.needs_fast_limit(limit)) {
+    (void)be::plan_call<planned_only>(limit, {}, full, d, &fb);
+    CHECK(full);
+  }
+
+  SECTION("a parallel run, or sequential work past the limit's headroom, forgets it") {
+    const be::plan p = be::decide(d, 4'096, prof, {}, fb.corrections());
+    REQUIRE(p.kind != executor_kind::sequential);
+    fb.record(p, p.kind, p.estimate_ns());
+    CHECK(fb.learned_fast_limit() == 0);
+    be::detail::learn_fast_limit<planned_only, be::runtime_profile_source>(fb, 2);
+    REQUIRE(fb.learned_fast_limit() >= 1);
+    for (int i = 0; i < 8; ++i) fb.record_sequential(8'000, 24'000);  // now 3x: past 1.5 x 1.1
+    CHECK(fb.learned_fast_limit() == 0);
+    (void)be::plan_call<planned_only>(1, {}, full, d, &fb);
+    CHECK(full);
+  }
+  SECTION("through map: the call that runs sequentially finds it") {
+    fb.reset();
+    fb.record_sequential(8'000, 12'000);
+    REQUIRE(fb.learned_fast_limit() == 0);
+    CHECK(be::map(planned_only{}, std::vector<int>{7})[0] == 7);
+    CHECK(fb.learned_fast_limit() >= 1);
+  }
+  fb.reset();
+}
+
 TEST_CASE("every measured call feeds back; none does with learning off", "[api][learn]") {
   settings_guard g;
   be::set_settings({});
