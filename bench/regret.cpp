@@ -1,8 +1,8 @@
 // The decision's regret: for a grid of kernels (costs, batch sizes, payloads, thread-safe and
 // not, fixed and variable item sizes, low and high variance, declared and unknown cost), every
 // admissible executor is timed forced and `map` is timed choosing, under the same conditions
-// (each call after 1 ms idle, map's calls and the forced ones taking turns), in one run. The regret of a call is its time over the best
-// forced executor's median time in that cell.
+// (each call after 1 ms idle, map's calls and the forced ones taking turns), in one run. The
+// regret of a call is its time over the best forced executor's median time in that cell.
 //
 //   regret_geomean_first_call   map's first call of a cell, nothing learned (geometric mean)
 //   regret_geomean_learned      map's calls of a cell after learning from the first nine: the

@@ -327,6 +327,8 @@ class kernel_feedback {
   }
 
  private:
+  static constexpr std::size_t early_runs = 3;  // folded by their median (early_start)
+
   static double clamp_step(double r, const learn_policy& lp) noexcept {
     const double most = std::log(std::max(lp.max_step, 1.0));
     return std::isfinite(r) ? std::clamp(r, -most, most) : 0;
@@ -343,8 +345,6 @@ class kernel_feedback {
     return ran ? sum / ran : 0;
   }
 
-  // How many runs executor `k`'s means stand on: all of them at first, then as many as the
-  // smoothing keeps (2/smoothing - 1, the exponential window's equivalent); m_ held.
   // What executor `k`'s runs leave unsure of its estimate, as a factor: exp(their spread),
   // at most e; 1 before it has run; m_ held.
   double unsure_of(std::size_t k) const noexcept {
@@ -357,9 +357,19 @@ class kernel_feedback {
     if (k != 0 || work_[0].factor() > fast_limit_work_) fast_limit_.store(0, std::memory_order_relaxed);
   }
 
+  // How many runs executor `k`'s means stand on: all of them at first, then as many as the
+  // smoothing keeps (2/smoothing - 1, the exponential window's equivalent); m_ held.
   static double kept_window(const learn_policy& lp) noexcept { return 2 / std::max(lp.smoothing, 1e-3) - 1; }
   double kept_runs(std::size_t k, const learn_policy& lp) const noexcept {
     return std::clamp(static_cast<double>(runs_[k]), 1.0, kept_window(lp));
+  }
+
+  // The median of the first `n` values of `v` (1 <= n <= 3).
+  static double median_of_first(const std::array<double, early_runs>& v, std::size_t n) noexcept {
+    static_assert(early_runs == 3);
+    if (n == 1) return v[0];
+    if (n == 2) return (v[0] + v[1]) / 2;
+    return std::max(std::min(v[0], v[1]), std::min(std::max(v[0], v[1]), v[2]));
   }
 
   // An executor's first `early_runs` runs (none seeded from a file) set its terms from the
@@ -381,9 +391,7 @@ class kernel_feedback {
     if (!(est0 > 0) || !(est > 0)) return false;
     early_[k][i] = clamp_step(std::log(measured_ns / est0), lp);
     const std::size_t n = i + 1;
-    std::array<double, early_runs> sorted = early_[k];
-    std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
-    const double med = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    const double med = median_of_first(early_[k], n);
     // The terms: the starting ones moved once, at full weight, by the median.
     const double bound = std::log(max_correction);
     const auto set = [&](correction_term& t, const correction_term& from, double share) {
@@ -398,8 +406,7 @@ class kernel_feedback {
     // run says nothing of the noise: assume it as large as the residual.
     std::array<double, early_runs> dev{};
     for (std::size_t j = 0; j < n; ++j) dev[j] = std::abs(early_[k][j] - med);
-    std::sort(dev.begin(), dev.begin() + static_cast<std::ptrdiff_t>(n));
-    const double mad = 1.4826 * (n % 2 ? dev[n / 2] : (dev[n / 2 - 1] + dev[n / 2]) / 2);
+    const double mad = 1.4826 * median_of_first(dev, n);
     mean_[k] = med;
     var_[k] = n == 1 ? med * med : mad * mad;
     ++runs_[k];
@@ -469,7 +476,6 @@ class kernel_feedback {
   std::array<correction_term, executor_kind_count> work_{}, transport_{}, setup_{};
   std::array<double, executor_kind_count> mean_{}, var_{};  // of the residuals, per executor
   std::array<std::uint64_t, executor_kind_count> runs_{};
-  static constexpr std::size_t early_runs = 3;
   std::array<std::array<double, early_runs>, executor_kind_count> early_{};  // their residuals
   std::array<std::uint64_t, executor_kind_count> early_count_{};             // runs folded by early_start
   std::array<std::array<correction_term, 3>, executor_kind_count> start_{};  // the terms before them
