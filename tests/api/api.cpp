@@ -131,7 +131,9 @@ struct embed_norm {  // 64 KiB in, thread-unsafe: processes only, the payload de
 
 TEST_CASE("processes: large payloads go through shared memory, small ones through the pipe", "[api][shm]") {
   settings_guard g;
-  be::set_settings({});
+  // The static decision: no call explores (with learning on, what earlier test cases taught
+  // not_thread_safe may let this call try its runner-up, shared memory).
+  be::set_settings({.learn = false});
   be::reset_statistics();
   CHECK(be::map(not_thread_safe{}, iota_vec(64))[63] == 63);
   CHECK(be::statistics()[be::executor_kind::process_pool].calls == 1);
