@@ -299,6 +299,7 @@ int main(int argc, char** argv) {
                 std::string(be::to_string(c.first_kind)).c_str(), l, std::string(be::to_string(c.learned_kind)).c_str());
   }
   const auto st = be::statistics();
+  std::printf("regret_profile: %s\n", std::string(be::runtime_profile().name).c_str());
   std::printf("regret_cells: %zu\n", cells.size());
   std::printf("regret_geomean_first_call: %.3f\n", geomean(first));
   std::printf("regret_geomean_learned: %.3f\n", geomean(learned));

@@ -88,6 +88,12 @@ struct learn_policy {
   /// Calls estimated shorter than this teach nothing: the call's fixed cost and the clock
   /// would be most of what they measure.
   double min_feedback_ns = 2'000;
+  /// After an executor's first runs, a residual counts at most this many spreads away from
+  /// its mean (the spread taken at least `outlier_floor`): one run slowed 1.8x by a moment of
+  /// the machine moves an estimate by a few percent, not by a sixth; a lasting change still
+  /// comes through, a little more each call as the spread it widens lets it.
+  double outlier_sigmas = 2.5;
+  double outlier_floor = 0.08;
 };
 
 /// True when plan `pl` explores (kernel_feedback::explore changed its executor).
@@ -132,9 +138,9 @@ class kernel_feedback {
     const candidate& c = pl.of(ran);
     const double est = c.estimate_ns();
     if (!(est >= lp.min_feedback_ns) || !(measured_ns > 0)) return;
-    const double r = clamp_step(std::log(measured_ns / est), lp);
     const std::lock_guard lock(m_);
     const auto k = static_cast<std::size_t>(ran);
+    const double r = bounded_residual(k, std::log(measured_ns / est), lp);
     if (ran == executor_kind::sequential) {
       if (early_start(0, c.work_ns, 0, 0, measured_ns, lp)) return;
       work_[0].update(r, 1, lp);
@@ -164,7 +170,7 @@ class kernel_feedback {
     const double est = estimate_ns * work_[0].factor();
     if (!(est >= lp.min_feedback_ns)) return;
     if (early_start(0, est, 0, 0, measured_ns, lp)) return;
-    const double r = clamp_step(std::log(measured_ns / est), lp);
+    const double r = bounded_residual(0, std::log(measured_ns / est), lp);
     work_[0].update(r, 1, lp);
     count_run(0, r, lp);
   }
@@ -332,6 +338,18 @@ class kernel_feedback {
   static double clamp_step(double r, const learn_policy& lp) noexcept {
     const double most = std::log(std::max(lp.max_step, 1.0));
     return std::isfinite(r) ? std::clamp(r, -most, most) : 0;
+  }
+
+  // Residual `r` (log measured / estimated) of a run of executor `k`, bounded: one step at
+  // most max_step, and once its early runs are in (their median already ignores one outlier),
+  // at most outlier_sigmas spreads from its mean. The spread is then kept from the bounded
+  // residuals too, so a lone outlier widens it little; a lasting change widens it run by
+  // run, and the bound with it. m_ held.
+  double bounded_residual(std::size_t k, double r, const learn_policy& lp) const noexcept {
+    r = clamp_step(r, lp);
+    if (runs_[k] < early_runs) return r;
+    const double reach = lp.outlier_sigmas * std::max(lp.outlier_floor, std::sqrt(var_[k]));
+    return std::clamp(r, mean_[k] - reach, mean_[k] + reach);
   }
 
   // The log work factor of an executor that has not run: the sequential one once it has run,

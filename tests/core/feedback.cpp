@@ -297,6 +297,35 @@ TEST_CASE("one slow run of a close runner-up does not rule it out for good", "[c
         lp.explore_share * static_cast<double>(std::max<std::uint64_t>(60, lp.explore_horizon)));
 }
 
+TEST_CASE("after the first runs, one outlier moves an estimate a little, a lasting change all the way",
+          "[core][feedback]") {
+  // 100 us of declared work that really takes 100 us (+-2%): ten calls settle the factor at 1.
+  constexpr double declared = 100'000;
+  be::kernel_feedback fb("outlier later");
+  int call = 0;
+  for (; call < 10; ++call) fb.record_sequential(declared, noisy(declared, call, 0.25));
+  const double settled = fb.corrections().work[0];
+  REQUIRE(settled == Approx(1).epsilon(0.03));
+  // One call slowed 1.8x by a moment of the machine: a step of a quarter of its residual
+  // would move the estimate by 16%; bounded at 2.5 spreads, it moves it by at most 6%.
+  fb.record_sequential(declared, 1.8 * declared);
+  ++call;
+  const double after_outlier = fb.corrections().work[0];
+  CHECK(after_outlier > settled);
+  CHECK(after_outlier < settled * 1.06);
+  // ... and the honest calls after it bring it back.
+  for (const int end = call + 10; call < end; ++call) fb.record_sequential(declared, noisy(declared, call, 0.25));
+  CHECK(fb.corrections().work[0] == Approx(1).epsilon(0.03));
+  // The kernel really becomes twice as dear (new data, say): each call widens the spread the
+  // bound allows, and within 12 calls the factor is within 10% of 2.
+  int took = 0;
+  while (took < 40 && !(fb.corrections().work[0] > 1.8)) fb.record_sequential(declared, noisy(2 * declared, call++, 0.25)), ++took;
+  CAPTURE(took);
+  CHECK(took <= 12);
+  for (int i = 0; i < 20; ++i) fb.record_sequential(declared, noisy(2 * declared, call++, 0.25));
+  CHECK(fb.corrections().work[0] == Approx(2).epsilon(0.05));
+}
+
 TEST_CASE("calls too short to measure teach nothing; factors stay bounded", "[core][feedback]") {
   be::kernel_feedback fb("short");
   const be::kernel_desc k{.cost_ns = 10, .bytes_in = 8};
