@@ -218,7 +218,7 @@ class kernel_feedback {
   /// what its own runs leave unsure (explore() below).
   double explore_reach(executor_kind k, const learn_policy& lp = {}) const {
     const std::lock_guard lock(m_);
-    return (1 + lp.explore_window) * unsure_of(static_cast<std::size_t>(k));
+    return reach_of(static_cast<std::size_t>(k), lp);
   }
 
   /// True when executor `k`'s corrections are confident enough to narrow its margins.
@@ -247,7 +247,7 @@ class kernel_feedback {
       if (static_cast<double>(runs_[ru]) >= kept_window(lp)) return pl;
       // Within the window, given what is known of the runner-up: its runs so far widen the
       // window by their spread (a single slow run must not rule it out for good).
-      if (!(r.estimate_ns() <= (1 + lp.explore_window) * unsure_of(ru) * w.estimate_ns())) return pl;
+      if (!(r.estimate_ns() <= reach_of(ru, lp) * w.estimate_ns())) return pl;
       const double horizon = static_cast<double>(std::max(calls_ + 1, lp.explore_horizon));
       if (static_cast<double>(explored_ + 1) > lp.explore_share * horizon) return pl;
       ++explored_;
@@ -367,6 +367,13 @@ class kernel_feedback {
   // at most e; 1 before it has run; m_ held.
   double unsure_of(std::size_t k) const noexcept {
     return runs_[k] != 0 ? std::exp(std::min(1.0, std::sqrt(var_[k]))) : 1.0;
+  }
+
+  // How far past the winner's estimate exploration looks at executor `k`: the one rule that
+  // explore() applies and that the learned fast-path limit (explore_reach) must stay clear
+  // of; m_ held.
+  double reach_of(std::size_t k, const learn_policy& lp) const noexcept {
+    return (1 + lp.explore_window) * unsure_of(k);
   }
 
   // The fast-path limit stands while the sequential work stays under the factor it was
