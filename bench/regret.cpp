@@ -26,7 +26,8 @@
 //
 // Writes <dir>/regret.dat (one row per cell), which docs/regret.gp draws as a heat map.
 // Usage: bench_regret [dir] [rounds]; rounds (default 5): how many times each cell's twelve
-// calls are repeated from nothing learned.
+// calls are repeated from nothing learned. BREAKEVEN_REGRET_TRACE=1 prints every call of map
+// to stderr.
 #include <breakeven/api.hpp>
 #include <breakeven/ipc/runtime.hpp>
 
@@ -36,6 +37,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -124,6 +127,12 @@ double timed(F&& f) {
 constexpr int calls_per_round = 12;
 constexpr int learned_from = 9;  // the 10th call: nine calls have taught the decision
 
+// BREAKEVEN_REGRET_TRACE=1: every call of map to stderr (cell, round, call, what ran, time).
+const bool trace = [] {
+  const char* v = std::getenv("BREAKEVEN_REGRET_TRACE");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}();
+
 std::uint64_t map_calls = 0;
 double map_time_ns = 0;
 
@@ -172,6 +181,8 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
       const double ns = timed([&] { sink = sink + be::map(Op{}, items).back(); });
       const executor_kind ran = ran_between(before, be::statistics());
       per_call[static_cast<std::size_t>(c)].push_back(ns);
+      if (trace) std::fprintf(stderr, "%s r%d c%d %s%s %.0f us\n", name.c_str(), round, c, std::string(be::to_string(ran)).c_str(),
+                              c >= learned_from ? " learned" : "", ns / 1e3);
       if (c == 0) r.first_kind = ran;
       if (c == learned_from) r.learned_kind = ran;
       ++map_calls;
