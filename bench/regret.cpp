@@ -3,6 +3,9 @@
 // admissible executor is timed forced and `map` is timed choosing, under the same conditions
 // (each call after 1 ms idle, map's calls and the forced ones taking turns), in one run. The
 // regret of a call is its time over the best forced executor's median time in that cell.
+// A thread-safe kernel has no process executor built for it, so map never plans one there:
+// the always-processes baselines take those cells' process times from the shared pools named
+// per call, and the best forced executor is one map may choose.
 //
 //   regret_geomean_first_call   map's first call of a cell, nothing learned (geometric mean)
 //   regret_geomean_learned      map's calls of a cell after learning from the first nine: the
@@ -97,14 +100,15 @@ struct text_scan {
 struct cell_result {
   std::string name;
   double work_ns = 0;                                     // estimated sequential work
-  std::array<double, be::executor_kind_count> forced{};   // median ns; 0: inadmissible
+  std::array<double, be::executor_kind_count> forced{};   // median ns; 0: the executor cannot run it
+  std::array<bool, be::executor_kind_count> planned{};    // an executor map may choose
   double first_ns = 0;                                    // median of the first calls, every round
   double learned_ns = 0;                                  // median of the 10th - 12th calls, every round
   executor_kind first_kind{}, learned_kind{};             // what map's first and 10th calls ran (last round)
   double best() const {
     double b = 0;
-    for (double f : forced)
-      if (f > 0 && (b == 0 || f < b)) b = f;
+    for (std::size_t i = 0; i < forced.size(); ++i)
+      if (planned[i] && forced[i] > 0 && (b == 0 || forced[i] < b)) b = forced[i];
     return b;
   }
 };
@@ -160,12 +164,29 @@ cell_result run_cell(const std::string& name, const Items& items, int rounds) {
   // other.) A warm-up call each first. The best of several medians is biased low (the
   // luckiest of them), which a chooser that runs one executor cannot match even when it
   // always picks a fastest one: the more samples, the smaller that bias.
+  // A thread-safe kernel has no process executor built for it (map never plans one): the
+  // static baselines that always use processes still get their times, from the shared pools
+  // named per call (their own chunking), in the same rotation; regret is over map's choices.
   const be::plan p = be::decide(d, items.size(), be::runtime_profile());
   std::vector<executor_kind> admissible;
-  for (executor_kind k : be::all_executor_kinds)
-    if (p.of(k).admissible) admissible.push_back(k);
+  for (executor_kind k : be::all_executor_kinds) {
+    r.planned[static_cast<std::size_t>(k)] = p.of(k).admissible;
+    const bool named = p.of(k).why_not == be::refusal::threads_suffice &&
+                       (k == executor_kind::process_pool ? be::admits_v<be::process_pool, Op>
+                                                         : be::admits_v<be::shared_memory_pool, Op>);
+    if (p.of(k).admissible || named) admissible.push_back(k);
+  }
   std::array<std::vector<double>, be::executor_kind_count> forced;
   const auto run_forced = [&](executor_kind k) {
+    if (!r.planned[static_cast<std::size_t>(k)]) {
+      auto& reg = be::executor_registry::instance();
+      if constexpr (be::admits_v<be::process_pool, Op>)
+        if (k == executor_kind::process_pool)
+          return timed([&] { sink = sink + be::map(Op{}, items, reg.processes()).back(); });
+      if constexpr (be::admits_v<be::shared_memory_pool, Op>)
+        if (k == executor_kind::shared_memory)
+          return timed([&] { sink = sink + be::map(Op{}, items, reg.shared_memory()).back(); });
+    }
     const be::call_options o{.force = true, .forced = k, .learn = false};
     return timed([&] { sink = sink + be::map(Op{}, items, o).back(); });
   };

@@ -55,13 +55,13 @@ executor_kind on_executor(const plan& p, Body&& body) {
       }
       break;
     case executor_kind::process_pool:
-      if constexpr (admits_v<process_pool, Op>) {
+      if constexpr (admits_v<process_pool, Op> && processes_built_v<Op>) {
         body(reg.processes(), sched);
         return executor_kind::process_pool;
       }
       break;
     case executor_kind::shared_memory:
-      if constexpr (admits_v<shared_memory_pool, Op>) {
+      if constexpr (admits_v<shared_memory_pool, Op> && processes_built_v<Op>) {
         body(reg.shared_memory(), sched);
         return executor_kind::shared_memory;
       }

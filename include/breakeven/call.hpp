@@ -64,16 +64,33 @@ class executor_registry {
   /// The shared worker processes with their shared segment, started on first use. The
   /// process pool and the shared-memory executor are the same workers: items travel
   /// through the frames or stay in the segment, call by call. The workers come from the
-  /// fork server: call breakeven::process_runtime::init first thing in main.
+  /// fork server: call breakeven::process_runtime::init first thing in main. Only a
+  /// translation unit whose kernel the process executors take (processes_built_v) calls
+  /// this, so only it compiles the process machinery: the registry holds the workers through
+  /// an owner that erases their type.
   breakeven::shared_memory_pool& shared_memory() {
     std::call_once(processes_once_, [this] {
-      shm_ = std::make_unique<breakeven::shared_memory_pool>();
+      auto* pool = new breakeven::shared_memory_pool();
+      shm_ = {pool, [](void* q) { delete static_cast<breakeven::shared_memory_pool*>(q); }};
+      segment_ready_ = [](void* q, std::size_t bytes) {
+        return static_cast<breakeven::shared_memory_pool*>(q)->segment_ready(bytes);
+      };
       processes_started_.store(true, std::memory_order_release);
       // The fork server stops in an exit handler registered when it started; this one,
       // registered after it, runs before it, so the workers are shut down while it lives.
       std::atexit([] { instance().shm_.reset(); });
     });
-    return *shm_;
+    return *static_cast<breakeven::shared_memory_pool*>(shm_.get());
+  }
+  /// True when the shared worker processes exist and their segment already holds `bytes`
+  /// (a failed lock: false). Compiles no process machinery.
+  bool segment_ready(std::size_t bytes) noexcept {
+    if (!processes_started()) return false;
+    try {
+      return segment_ready_(shm_.get(), bytes);
+    } catch (...) {
+      return false;
+    }
   }
   /// The shared process pool (the shared-memory executor's workers).
   breakeven::process_pool& processes() { return shared_memory().processes(); }
@@ -88,7 +105,8 @@ class executor_registry {
   sequential_executor seq_;
   std::once_flag threads_once_, processes_once_;
   std::unique_ptr<breakeven::thread_pool> threads_;
-  std::unique_ptr<breakeven::shared_memory_pool> shm_;
+  std::unique_ptr<void, void (*)(void*)> shm_{nullptr, [](void*) {}};
+  bool (*segment_ready_)(void*, std::size_t) = nullptr;
   std::atomic<bool> threads_started_{false}, processes_started_{false};
 };
 
@@ -141,13 +159,7 @@ inline call_options merge(call_options o, const settings& s, std::size_t payload
   o.threads_warm = reg.threads_started();
   o.processes_warm = reg.processes_started();
   o.workers_spinning = reg.threads_started() && reg.threads().spinning();
-  o.shm_segment_ready = false;
-  if (reg.processes_started()) {
-    try {
-      o.shm_segment_ready = reg.shared_memory().segment_ready(payload_bytes);
-    } catch (...) {  // a failed lock: not ready
-    }
-  }
+  o.shm_segment_ready = reg.segment_ready(payload_bytes);
   return o;
 }
 

@@ -47,6 +47,12 @@ struct kernel_desc {
   bool shared_sink = false;
   bool transportable = true;     ///< input, output and kernel object can cross a process boundary
   bool shm_compatible = true;    ///< items can live in shared memory (shm_item in, shm_value out)
+  /// The process executors are compiled for this kernel. describe() says so only for a kernel
+  /// threads cannot run (not thread-safe, or isolation) and that processes may take (not
+  /// I/O-bound unless isolated): a thread-safe kernel runs on threads, which share its items
+  /// with no transport and no start-up, so a translation unit mapping one compiles no process
+  /// machinery. A description built by hand keeps every executor.
+  bool processes_built = true;
 };
 
 /// Per-call options and what the run time knows that the profile cannot.
@@ -105,6 +111,7 @@ constexpr kernel_desc describe() noexcept {
       .shared_sink = kt::shared_sink,
       .transportable = transportable<In> && (out_void || transportable<Out>) && object_travels,
       .shm_compatible = shm_item<In> && (out_void || shm_value<Out>) && object_travels,
+      .processes_built = kt::isolation || (!kt::thread_safe && kt::bound != bound::io),
   };
 }
 
@@ -392,6 +399,10 @@ constexpr plan decide(const kernel_desc& k, std::size_t n, const machine_profile
     refuse(executor_kind::thread_pool, refusal::not_thread_safe);
     out.add({reason_code::not_thread_safe});
   }
+  if (!k.processes_built) {
+    refuse(executor_kind::process_pool, refusal::threads_suffice);
+    refuse(executor_kind::shared_memory, refusal::threads_suffice);
+  }
   if (!k.transportable) refuse(executor_kind::process_pool, refusal::not_transportable);
   if (!k.shm_compatible) refuse(executor_kind::shared_memory, refusal::not_contiguous);
   if (k.isolation) {
@@ -503,6 +514,11 @@ template <operation Op, profile_source P = default_profile>
 constexpr plan plan_for(std::size_t n, const call_options& o = {}) noexcept {
   return decide(describe<Op>(), n, P::value, o);
 }
+
+/// True when the process executors are compiled for kernel `Op` (kernel_desc::processes_built):
+/// the glue instantiates them for it only then.
+template <operation Op>
+inline constexpr bool processes_built_v = describe<Op>().processes_built;
 
 /// True when every call of `k` over `n` items under `p` is sequential whatever the pools'
 /// state: no admissible parallel candidate clears the margins even with warm, spinning

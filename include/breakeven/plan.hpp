@@ -32,6 +32,7 @@ enum class refusal : std::uint8_t {
   isolation,           ///< the kernel must run in another process
   disabled,            ///< parallelism is switched off
   not_available,       ///< the executor is not built into this program
+  threads_suffice,     ///< a thread-safe kernel: threads run it, process executors are not built for it
 };
 
 /// The reason codes a plan records, in the order the tree visits its steps.
@@ -136,6 +137,7 @@ constexpr std::string_view to_string(refusal r) noexcept {
     case refusal::isolation: return "kernel requires isolation in another process";
     case refusal::disabled: return "parallelism disabled";
     case refusal::not_available: return "executor not available";
+    case refusal::threads_suffice: return "thread-safe: threads run it, no process executor is built for it";
   }
   return "?";
 }

@@ -102,15 +102,15 @@ using safe_unknown = k<true, false, cpu, low, int, -1>;
 using unsafe_unknown = k<false, false, cpu, low, int, -1>;
 using unsafe_big = k<false, false, cpu, low, big, 2'000'000>;
 using safe_medium = k<true, false, cpu, low, int, 100'000>;
-using forced_huge = k<true, false, cpu, low, huge, 200>;
+using forced_huge = k<false, false, cpu, low, huge, 200>;
 
 // What an executor kind admits, from the kernel's description (the executors' own rules).
 bool admits(executor_kind kind, const be::kernel_desc& d) {
   switch (kind) {
     case executor_kind::sequential: return !d.isolation;
     case executor_kind::thread_pool: return d.thread_safe && !d.isolation;
-    case executor_kind::process_pool: return d.transportable && (d.bound != be::bound::io || d.isolation);
-    case executor_kind::shared_memory: return d.shm_compatible && (d.bound != be::bound::io || d.isolation);
+    case executor_kind::process_pool: return d.processes_built && d.transportable && (d.bound != be::bound::io || d.isolation);
+    case executor_kind::shared_memory: return d.processes_built && d.shm_compatible && (d.bound != be::bound::io || d.isolation);
   }
   return false;
 }

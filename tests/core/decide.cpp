@@ -49,7 +49,14 @@ TEST_CASE("switches: disabled, forced, capped workers, unknown cost", "[core][op
   be::call_options forced;
   forced.force = true;
   forced.forced = executor_kind::process_pool;
-  CHECK(be::decide(k, 1, be::profiles::guide::value, forced).kind == executor_kind::process_pool);
+  const auto unsafe = be::describe<guide_kernels::unsafe_numerical>();
+  CHECK(be::decide(unsafe, 1, be::profiles::guide::value, forced).kind == executor_kind::process_pool);
+  // A thread-safe kernel has no process executor built for it: forcing one is refused, and
+  // the call is decided as usual.
+  const auto refused = be::decide(k, 1, be::profiles::guide::value, forced);
+  CHECK(refused.kind == be::decide(k, 1, be::profiles::guide::value).kind);
+  CHECK(refused.of(executor_kind::process_pool).why_not == be::refusal::threads_suffice);
+  CHECK(std::string(be::explain(refused).view()).find("forced process_pool refused") != std::string::npos);
 
   be::call_options capped;
   capped.max_workers = 2;

@@ -26,11 +26,13 @@ void require_accounted(const breakeven::pipeline_report& r, const std::vector<ro
   REQUIRE(seen.size() == n);
 }
 
-// Aborts the worker process on item 13: a process worker that dies mid-chunk.
+// Aborts the worker process on item 13: a process worker that dies mid-chunk. Crashing code
+// declares isolation, which sends it to a process executor (forced here to the pool).
 struct dies_on_13 {
   using input_type = std::int64_t;
   using output_type = row;
   static constexpr auto cost = std::chrono::microseconds{50};
+  static constexpr bool isolation = true;
   row operator()(const std::int64_t& id) const {
     if (id == 13) std::abort();
     return hash_doc{}(id);

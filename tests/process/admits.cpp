@@ -42,9 +42,13 @@ struct pointer_output {
   static constexpr auto cost = std::chrono::microseconds{5};
   const char* operator()(const int&) const { return "x"; }
 };
+// The tree's admissibility rules for processes. Whether the process executors are built for a
+// kernel at all (only where threads cannot run it) is a rule of its own, tested below.
 template <class Op>
 constexpr bool tree_admits() {
-  return be::plan_for<Op, be::profiles::conservative>(1000).of(be::executor_kind::process_pool).admissible;
+  be::kernel_desc d = be::describe<Op>();
+  d.processes_built = true;
+  return be::decide(d, 1000, be::profiles::conservative::value).of(be::executor_kind::process_pool).admissible;
 }
 }  // namespace
 
@@ -67,6 +71,20 @@ TEST_CASE("admits<Op> agrees with the decision tree", "[process][decide]") {
   STATIC_REQUIRE(be::process_pool::admits<maps_input> == tree_admits<maps_input>());
   STATIC_REQUIRE(be::process_pool::admits<node_input> == tree_admits<node_input>());
   STATIC_REQUIRE(be::process_pool::admits<pointer_output> == tree_admits<pointer_output>());
+}
+
+TEST_CASE("a thread-safe kernel runs on threads: no process executor is built for it", "[process][decide]") {
+  // The pool runs such a kernel when it is named (admits), but the decision never plans it
+  // there, and says why.
+  STATIC_REQUIRE(be::process_pool::admits<ptest::affine>);
+  STATIC_REQUIRE_FALSE(be::processes_built_v<ptest::affine>);
+  STATIC_REQUIRE(be::processes_built_v<guide_kernels::unsafe_numerical>);
+  STATIC_REQUIRE(be::processes_built_v<ptest::faulty>);               // isolation
+  STATIC_REQUIRE_FALSE(be::processes_built_v<guide_kernels::io_wait>);  // I/O-bound, not isolated
+  constexpr be::plan p = be::plan_for<ptest::affine, be::profiles::conservative>(100'000);
+  STATIC_REQUIRE(p.of(be::executor_kind::process_pool).why_not == be::refusal::threads_suffice);
+  STATIC_REQUIRE(p.of(be::executor_kind::shared_memory).why_not == be::refusal::threads_suffice);
+  CHECK(std::string(be::explain(p).view()).find("threads run it") != std::string::npos);
 }
 
 TEST_CASE("the plan counts cold start, round trips per chunk and bytes for the process pool", "[process][decide]") {

@@ -38,9 +38,17 @@ struct payload {
   std::array<std::byte, Bytes> operator()(const std::array<std::byte, Bytes>& x) const { return x; }
 };
 
+// The tree's admissibility rules for shared memory, whether or not the process executors are
+// built for the kernel (only where threads cannot run it: tests/process/admits.cpp).
+template <class Op>
+constexpr be::plan tree_plan() {
+  be::kernel_desc d = be::describe<Op>();
+  d.processes_built = true;
+  return be::decide(d, 1000, be::profiles::conservative::value);
+}
 template <class Op>
 constexpr bool tree_admits() {
-  return be::plan_for<Op, be::profiles::conservative>(1000).of(be::executor_kind::shared_memory).admissible;
+  return tree_plan<Op>().of(be::executor_kind::shared_memory).admissible;
 }
 
 }  // namespace
@@ -61,7 +69,7 @@ TEST_CASE("shared_memory_pool::admits<Op> agrees with the decision tree", "[shm]
   STATIC_REQUIRE(be::shared_memory_pool::admits<span_in> == tree_admits<span_in>());
 
   // A row view never crosses by value: the process pool refuses it, shared memory takes it.
-  constexpr be::plan rows = be::plan_for<stest::row_sum, be::profiles::conservative>(1000);
+  constexpr be::plan rows = tree_plan<stest::row_sum>();
   STATIC_REQUIRE(rows.of(be::executor_kind::process_pool).why_not == be::refusal::not_transportable);
   STATIC_REQUIRE(rows.of(be::executor_kind::shared_memory).admissible);
 }

@@ -409,13 +409,13 @@ template <template <class, class> class Work, class Op, class State>
 void launch_planned(const async_plan& ap, std::shared_ptr<State> st, const Op& op, std::vector<input_t<Op>> in) {
   auto& reg = executor_registry::instance();
   if (ap.route == async_route::executor) {
-    if constexpr (admits_v<process_pool, Op>) {
+    if constexpr (admits_v<process_pool, Op> && processes_built_v<Op>) {
       if (ap.kind == executor_kind::process_pool) {
         launch_on(reg.threads(), std::move(st), Work<Op, process_pool>{op, std::move(in), &reg.processes(), ap.sched});
         return;
       }
     }
-    if constexpr (admits_v<shared_memory_pool, Op>) {
+    if constexpr (admits_v<shared_memory_pool, Op> && processes_built_v<Op>) {
       if (ap.kind == executor_kind::shared_memory) {
         launch_on(reg.threads(), std::move(st),
                   Work<Op, shared_memory_pool>{op, std::move(in), &reg.shared_memory(), ap.sched});
@@ -498,13 +498,13 @@ struct submit_initiation {
     if (!ap.proceeds) return;
     auto& reg = executor_registry::instance();
     if (ap.route == async_route::executor) {
-      if constexpr (admits_v<process_pool, Op>) {
+      if constexpr (admits_v<process_pool, Op> && processes_built_v<Op>) {
         if (ap.kind == executor_kind::process_pool) {
           launch_on(reg.threads(), std::move(st), submit_work<Op, process_pool>{op, std::move(item), &reg.processes()});
           return;
         }
       }
-      if constexpr (admits_v<shared_memory_pool, Op>) {
+      if constexpr (admits_v<shared_memory_pool, Op> && processes_built_v<Op>) {
         if (ap.kind == executor_kind::shared_memory) {
           launch_on(reg.threads(), std::move(st),
                     submit_work<Op, shared_memory_pool>{op, std::move(item), &reg.shared_memory()});
