@@ -145,7 +145,11 @@ class kernel_feedback {
       if (early_start(0, c.work_ns, 0, 0, measured_ns, lp)) return;
       work_[0].update(r, 1, lp);
     } else {
-      if (work_[k].samples == 0) work_[k].log_factor = borrowed_work();  // what its estimate used
+      if (work_[k].samples == 0) {
+        work_[k].log_factor = borrowed_work();  // what its estimate used
+        following_[k] = work_[0].samples != 0 && runs_[0] < early_runs;
+        followed_at_[k] = work_[0].log_factor;
+      }
       const double transport = c.transport_ns, setup = std::max(0.0, c.overhead_ns - transport);
       if (early_start(k, c.work_ns, transport, setup, measured_ns, lp)) return;
       work_[k].update(r, c.work_ns / est, lp);
@@ -323,6 +327,8 @@ class kernel_feedback {
     early_ = {};
     early_count_ = {};
     start_ = {};
+    following_ = {};
+    followed_at_ = {};
     calls_ = explored_ = 0;
     explore_cost_ns_ = 0;
     current_ = {};
@@ -437,9 +443,28 @@ class kernel_feedback {
     ++runs_[k];
     ++early_count_[k];
     ++calls_;
+    if (k == 0) follow_sequential_early();
     check_fast_limit(k);
     refresh(lp);
     return true;
+  }
+
+  // A parallel executor that first ran while sequential was in its first runs took
+  // sequential's work factor of that moment (borrowed_work). Until those first runs are
+  // folded, its work term follows what their median says, not one run's: a kernel's first
+  // sequential call can measure several times its cost (6x for the demo's tokenizer, a cold
+  // moment), and where the executor's set-up dominates its estimate (a small batch) its own
+  // runs barely move its work term, which would then price every larger batch as dear; m_ held.
+  void follow_sequential_early() {
+    const double bound = std::log(max_correction);
+    for (std::size_t j = 1; j < executor_kind_count; ++j) {
+      if (!following_[j]) continue;
+      const double shift = work_[0].log_factor - followed_at_[j];
+      work_[j].log_factor = std::clamp(work_[j].log_factor + shift, -bound, bound);
+      start_[j][0].log_factor = std::clamp(start_[j][0].log_factor + shift, -bound, bound);
+      followed_at_[j] = work_[0].log_factor;
+      if (runs_[0] >= early_runs) following_[j] = false;
+    }
   }
 
   // Counts one measured run of executor `k` with residual `r` (log measured / estimated):
@@ -504,6 +529,8 @@ class kernel_feedback {
   std::array<std::array<double, early_runs>, executor_kind_count> early_{};  // their residuals
   std::array<std::uint64_t, executor_kind_count> early_count_{};             // runs folded by early_start
   std::array<std::array<correction_term, 3>, executor_kind_count> start_{};  // the terms before them
+  std::array<bool, executor_kind_count> following_{};       // work term follows sequential's first runs
+  std::array<double, executor_kind_count> followed_at_{};   // ... from this log factor of sequential's
   std::uint64_t calls_ = 0, explored_ = 0;
   double explore_cost_ns_ = 0;
   model_corrections current_{};

@@ -326,6 +326,34 @@ TEST_CASE("after the first runs, one outlier moves an estimate a little, a lasti
   CHECK(fb.corrections().work[0] == Approx(2).epsilon(0.05));
 }
 
+TEST_CASE("a cold first sequential call does not stay in an executor's work estimate", "[core][feedback]") {
+  // The demo's thread-unsafe tokenizer: a first sequential call of 100 items measured 6x its
+  // cost (a cold moment), then the process pool ran a small batch, where its set-up is most
+  // of its estimate, then sequential settled at 1.3x. The process pool's work term must not
+  // keep the 6x: at 100,000 items it would price the pool 4x too dear and never run it.
+  be::kernel_feedback fb("cold start");
+  const be::kernel_desc d{.cost_ns = 295, .bytes_in = 64, .bytes_out = 64, .thread_safe = false};
+  const auto seq_call = [&](double factor) {
+    const be::plan p = be::decide(d, 100, prof, {}, fb.corrections());
+    fb.record(p, executor_kind::sequential, factor * d.cost_ns * 100);
+  };
+  seq_call(6.12);
+  be::call_options forced;
+  forced.force = true;
+  forced.forced = executor_kind::process_pool;
+  const be::plan pp = be::decide(d, 100, prof, forced, fb.corrections());
+  REQUIRE(pp.kind == executor_kind::process_pool);
+  REQUIRE(pp.of(executor_kind::process_pool).work_ns < 0.5 * pp.of(executor_kind::process_pool).estimate_ns());
+  fb.record(pp, executor_kind::process_pool, 1.5 * pp.of(executor_kind::process_pool).estimate_ns());
+  for (int i = 0; i < 4; ++i) seq_call(1.3);
+  const be::model_corrections mc = fb.corrections();
+  CHECK(mc.work[0] == Approx(1.3).epsilon(0.2));
+  CHECK(mc.work[static_cast<std::size_t>(executor_kind::process_pool)] < 2);
+  // At the large batch the pool is estimated near what it costs, and wins.
+  const be::plan big = be::decide(d, 100'000, prof, {}, mc);
+  CHECK(big.of(executor_kind::process_pool).estimate_ns() < big.of(executor_kind::sequential).estimate_ns());
+}
+
 TEST_CASE("calls too short to measure teach nothing; factors stay bounded", "[core][feedback]") {
   be::kernel_feedback fb("short");
   const be::kernel_desc k{.cost_ns = 10, .bytes_in = 8};
