@@ -1,7 +1,8 @@
-// Spinning yields to runnable threads: on a machine with more runnable threads than CPUs,
-// an idle pool worker stops spinning and sleeps at once, whatever its spin budget, so
-// that the caller it just answered (or any other thread) gets a CPU. No timing is asserted:
-// the budget is 60 s, and the workers must park while busy threads oversubscribe the CPUs.
+// Spinning yields to runnable threads: once it has waited for its CPU behind another thread
+// (ran for less than the time that passed, without blocking), an idle pool worker stops
+// spinning and sleeps at once, whatever its spin budget, so that the caller it just
+// answered (or any other thread) gets a CPU. No timing is asserted: the budget is 60 s, and the workers must park
+// while busy threads oversubscribe the CPUs.
 #include <breakeven/detail/sys.hpp>
 #include <breakeven/executor/spin.hpp>
 #include <breakeven/executor/thread_pool.hpp>
@@ -61,16 +62,32 @@ TEST_CASE("with the rule off, a spinner never sees the CPUs oversubscribed", "[s
   be::detail::spin_yields() = true;
 }
 
-TEST_CASE("the machine's runnable threads and CPUs are read", "[spin]") {
+TEST_CASE("a thread's CPU time and its blocks are read", "[spin]") {
   CHECK(be::detail::online_cpus() >= 1);
-  CHECK(be::detail::runnable_threads() >= 1);  // this thread runs
-  oversubscribe busy;
-  bool seen = false;
-  for (int i = 0; i < 200 && !seen; ++i) {  // the busy threads are runnable within a few ms
-    std::this_thread::sleep_for(5ms);
-    seen = be::detail::runnable_threads() > be::detail::online_cpus();
+  const auto before = be::detail::this_thread_usage();
+  REQUIRE(before.cpu_us >= 0);
+  REQUIRE(before.voluntary_switches >= 0);
+  std::this_thread::sleep_for(2ms);  // blocks once
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 20ms) be::detail::cpu_relax();
+  const auto after = be::detail::this_thread_usage();
+  CHECK(after.voluntary_switches > before.voluntary_switches);
+  CHECK(after.cpu_us > before.cpu_us);
+}
+
+TEST_CASE("a spinner that no thread waits behind spins its whole budget", "[spin]") {
+  be::detail::spin_yields() = true;
+  const auto before = be::detail::this_thread_usage();
+  be::detail::spin_timer timer(20ms, true);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!timer.poll()) {
   }
-  CHECK(seen);
+  const auto spun = std::chrono::steady_clock::now() - t0;
+  const auto after = be::detail::this_thread_usage();
+  // Other threads running elsewhere on the machine (say, other tests) do not end it early:
+  // only a wait of this thread for its CPU does.
+  const long long waited_us = std::chrono::duration_cast<std::chrono::microseconds>(spun).count() - (after.cpu_us - before.cpu_us);
+  CHECK((spun >= 20ms || waited_us > be::detail::oversubscribed_wait_us));
 }
 
 TEST_CASE("a yielding spin budget ends early while the CPUs are oversubscribed", "[spin]") {

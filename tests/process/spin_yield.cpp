@@ -1,11 +1,12 @@
 // Spinning yields to runnable threads in the process pool's workers too (the guide, section
-// 8): while more threads are runnable than the machine has CPUs, an idle worker process
+// 8): once another thread has waited for its CPU, an idle worker process
 // stops spinning at once, whatever its spin budget, so that the caller's next call (or any
 // other thread) gets a CPU. Seen in the worker's scheduler state while it is idle and the
 // machine is oversubscribed: asleep, not runnable. The shared-memory executor runs on the
 // same workers. The pool's reactor thread keeps its spin (with a sched_yield every eighth
 // step): it reads the answers a submitter stopped waiting for, and parking it at once under
-// load turned 25 us round trips into 0.7 - 4 ms on this machine.
+// load turned 25 us round trips into 0.7 - 4 ms on this machine. Only while a submitter
+// reads its own answer, when the reactor has nothing to do, does it sleep instead.
 #include "kernels.hpp"
 
 #include <breakeven/detail/sys.hpp>

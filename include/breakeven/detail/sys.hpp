@@ -19,6 +19,7 @@
 #include <sched.h>
 
 #include <linux/futex.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,22 +76,18 @@ inline unsigned online_cpus() noexcept {
   return n;
 }
 
-/// Threads runnable on this machine right now, this one included (/proc/loadavg's fourth
-/// field); 0 where it cannot be read.
-inline unsigned runnable_threads() noexcept {
-  const int fd = ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  const char* p = buf;  // "0.52 0.58 0.59 3/467 12345"
-  for (int field = 0; field < 3 && p != nullptr; ++field) {
-    p = std::strchr(p, ' ');
-    if (p != nullptr) ++p;
-  }
-  return p != nullptr ? static_cast<unsigned>(std::strtoul(p, nullptr, 10)) : 0;
+/// This thread's CPU time and how many times it blocked (voluntary context switches), in one
+/// system call; {-1, -1} where they cannot be read.
+struct thread_usage {
+  long long cpu_us = -1;
+  long voluntary_switches = -1;
+};
+inline thread_usage this_thread_usage() noexcept {
+  rusage ru{};
+  if (::getrusage(RUSAGE_THREAD, &ru) != 0) return {};
+  const long long us = (static_cast<long long>(ru.ru_utime.tv_sec) + ru.ru_stime.tv_sec) * 1'000'000 +
+                       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  return {us, ru.ru_nvcsw};
 }
 
 /// Whether idle spinners yield to runnable threads (cpus_oversubscribed below): on unless
@@ -103,21 +100,36 @@ inline std::atomic<bool>& spin_yields() noexcept {
   return on;
 }
 
-/// True while more threads are runnable than the machine has CPUs: a thread spinning for
-/// work then holds a CPU that another one waits for (often the caller it just answered,
-/// whose next sequential call would wait a time slice behind it). Spinners stop spinning
-/// and sleep. Read at most every 50 us per thread (a read costs ~2 us); in between, the
-/// last answer.
+/// True when this thread has waited for its CPU behind another thread: between its last two
+/// looks it did not block, yet ran for less than the time that passed by more than
+/// `oversubscribed_wait_us` (a time slice lost to a thread that wanted the CPU, not the few
+/// microseconds of one that ran briefly). A thread spinning for work then holds a CPU that
+/// another one needs (often the caller it just answered, whose next sequential call would
+/// wait a time slice behind it), so spinners stop spinning and sleep. Looked at most every
+/// 50 us per thread (one system call); in between, the last answer.
+///
+/// This reads what the scheduler did to this thread, not how many threads the machine runs at
+/// one instant: /proc/loadavg's runnable count, read before, saw a pool's own hand-over (a
+/// caller spinning for its answer, the worker giving it, a thread just woken) as three
+/// threads on a 2-CPU machine, sent the worker to sleep after every task, and made each warm
+/// round trip a wake-up (`bench_process`'s `process_rt_us`, docs/benchmarks.md).
+inline constexpr long long oversubscribed_wait_us = 200;
 inline bool cpus_oversubscribed() noexcept {
   if (!spin_yields().load(std::memory_order_relaxed)) return false;
   thread_local long long next_check_ns = 0;
+  thread_local long long last_ns = 0;
+  thread_local thread_usage seen{};
   thread_local bool last = false;
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   const long long now = static_cast<long long>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
   if (now < next_check_ns) return last;
   next_check_ns = now + 50'000;
-  last = runnable_threads() > online_cpus();
+  const thread_usage u = this_thread_usage();
+  const long long waited_us = (now - last_ns) / 1000 - (u.cpu_us - seen.cpu_us);
+  last = seen.cpu_us >= 0 && u.voluntary_switches == seen.voluntary_switches && waited_us > oversubscribed_wait_us;
+  seen = u;
+  last_ns = now;
   return last;
 }
 

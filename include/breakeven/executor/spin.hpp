@@ -22,8 +22,8 @@ namespace detail {
 /// The clock is read every 64 polls only, so a poll costs about one pause instruction.
 class spin_timer {
  public:
-  /// `yields`: the budget also ends while more threads are runnable than the machine has
-  /// CPUs (an idle worker's spin: it would hold a CPU that another thread waits for).
+  /// `yields`: the budget also ends once this thread has waited for its CPU behind another
+  /// (an idle worker's spin: it would hold a CPU that another thread needs).
   explicit spin_timer(std::chrono::nanoseconds budget, bool yields = false) noexcept
       : start_(std::chrono::steady_clock::now()), budget_(budget), yields_(yields) {}
 

@@ -141,7 +141,7 @@ class worker_loop {
         idle = 0;
         continue;
       }
-      // Spins within its budget, unless more threads are runnable than there are CPUs
+      // Spins within its budget, unless it has waited for its CPU behind another thread
       // (the caller it just answered may be waiting for this one).
       if ((idle & 63) != 0 || (clock::now() - since < spin && !breakeven::detail::cpus_oversubscribed())) {
         spin_step(idle);

@@ -343,6 +343,13 @@ BREAKEVEN_DECL void process_engine::reactor_main() noexcept {
         }
       }
     }
+    if (eager_.load(std::memory_order_acquire) != 0) {
+      // A submitter reads its own answer and nothing here is due: spinning beside it would
+      // make a third thread on the caller's and its worker's CPUs, and every time the
+      // scheduler let it run, the worker would be switched out and sleep (the spin rule).
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      continue;
+    }
     if (clock::now() - active < opt_.spin) {  // an answer or the next task is likely soon
       ipc::spin_step(spins);
       continue;
