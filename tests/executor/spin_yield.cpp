@@ -1,8 +1,8 @@
 // Spinning yields to runnable threads: once it has waited for its CPU behind another thread
 // (ran for less than the time that passed, without blocking), an idle pool worker stops
 // spinning and sleeps at once, whatever its spin budget, so that the caller it just
-// answered (or any other thread) gets a CPU. No timing is asserted: the budget is 60 s, and the workers must park
-// while busy threads oversubscribe the CPUs.
+// answered (or any other thread) gets a CPU. No timing is asserted: the budget is 60 s, and
+// the workers must park while busy threads oversubscribe the CPUs.
 #include <breakeven/detail/sys.hpp>
 #include <breakeven/executor/spin.hpp>
 #include <breakeven/executor/thread_pool.hpp>
@@ -86,7 +86,8 @@ TEST_CASE("a spinner that no thread waits behind spins its whole budget", "[spin
   const auto after = be::detail::this_thread_usage();
   // Other threads running elsewhere on the machine (say, other tests) do not end it early:
   // only a wait of this thread for its CPU does.
-  const long long waited_us = std::chrono::duration_cast<std::chrono::microseconds>(spun).count() - (after.cpu_us - before.cpu_us);
+  const long long waited_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(spun).count() - (after.cpu_us - before.cpu_us);
   CHECK((spun >= 20ms || waited_us > be::detail::oversubscribed_wait_us));
 }
 

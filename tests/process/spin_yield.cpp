@@ -1,6 +1,6 @@
 // Spinning yields to runnable threads in the process pool's workers too (the guide, section
-// 8): once another thread has waited for its CPU, an idle worker process
-// stops spinning at once, whatever its spin budget, so that the caller's next call (or any
+// 8): once it has waited for its CPU behind another thread, an idle worker process stops
+// spinning at once, whatever its spin budget, so that the caller's next call (or any
 // other thread) gets a CPU. Seen in the worker's scheduler state while it is idle and the
 // machine is oversubscribed: asleep, not runnable. The shared-memory executor runs on the
 // same workers. The pool's reactor thread keeps its spin (with a sched_yield every eighth

@@ -15,7 +15,6 @@
 #include <string>
 #include <system_error>
 
-#include <fcntl.h>
 #include <sched.h>
 
 #include <linux/futex.h>

@@ -328,27 +328,24 @@ BREAKEVEN_DECL void process_engine::reactor_main() noexcept {
   auto active = clock::now();
   unsigned spins = 0;
   while (!stop_reactor_.load(std::memory_order_relaxed)) {
-    // While a submitter reads its own answer, stay off the rings (and off its CPU).
-    if (eager_.load(std::memory_order_acquire) == 0) {
-      std::unique_lock pl(poll_mu_, std::try_to_lock);
-      if (pl) {
-        bool progressed = false;
-        for (auto& w : workers_)
-          if (w->live && !w->corrupt) progressed |= drain(*w);
-        progressed |= flush_partial_writes();
-        if (deadlines_.load(std::memory_order_relaxed) != 0) enforce_deadlines();
-        if (progressed) {
-          active = clock::now();
-          continue;
-        }
-      }
-    }
+    // While a submitter reads its own answer, stay off the rings and off its CPU: nothing
+    // here is due, and spinning beside it would make a third thread on the caller's and its
+    // worker's CPUs; whenever the scheduler let it run, the worker would be switched out and
+    // sleep (the spin rule).
     if (eager_.load(std::memory_order_acquire) != 0) {
-      // A submitter reads its own answer and nothing here is due: spinning beside it would
-      // make a third thread on the caller's and its worker's CPUs, and every time the
-      // scheduler let it run, the worker would be switched out and sleep (the spin rule).
       std::this_thread::sleep_for(std::chrono::microseconds(50));
       continue;
+    }
+    if (std::unique_lock pl(poll_mu_, std::try_to_lock); pl) {
+      bool progressed = false;
+      for (auto& w : workers_)
+        if (w->live && !w->corrupt) progressed |= drain(*w);
+      progressed |= flush_partial_writes();
+      if (deadlines_.load(std::memory_order_relaxed) != 0) enforce_deadlines();
+      if (progressed) {
+        active = clock::now();
+        continue;
+      }
     }
     if (clock::now() - active < opt_.spin) {  // an answer or the next task is likely soon
       ipc::spin_step(spins);
