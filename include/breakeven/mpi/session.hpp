@@ -25,6 +25,7 @@
 #include <breakeven/mpi/rank.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
 #include <time.h>
 
 namespace breakeven::mpi {
@@ -46,6 +48,39 @@ inline session*& current_session() noexcept {
   static session* s = nullptr;
   return s;
 }
+
+inline struct sigaction& worker_previous_term_action() noexcept {
+  static struct sigaction a {};
+  return a;
+}
+
+// When a rank dies, mpirun (Open MPI 4.1) sends every other process SIGTERM, sleeps up to a
+// second, then sends SIGKILL; the first child that dies cuts that sleep short. A worker rank
+// that died of the SIGTERM at once would have the coordinator killed before its handler
+// printed the tasks in flight (seen here one run in twenty: 2 ms between the two signals).
+// So a worker rank lingers for half a second first; the coordinator's death, once its report
+// is out, is then what ends the sleep, and SIGKILL ends the lingering ranks.
+extern "C" inline void linger_on_term(int sig) noexcept {
+  timespec left{0, 500'000'000};
+  while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+  ::sigaction(sig, &worker_previous_term_action(), nullptr);
+  ::raise(sig);
+}
+
+// Installs linger_on_term while a worker rank serves, and puts back what it replaced.
+class linger_on_term_scope {
+ public:
+  linger_on_term_scope() noexcept {
+    struct sigaction a {};
+    a.sa_handler = &linger_on_term;
+    sigemptyset(&a.sa_mask);
+    ::sigaction(SIGTERM, &a, &worker_previous_term_action());
+  }
+  ~linger_on_term_scope() { ::sigaction(SIGTERM, &worker_previous_term_action(), nullptr); }
+  linger_on_term_scope(const linger_on_term_scope&) = delete;
+  linger_on_term_scope& operator=(const linger_on_term_scope&) = delete;
+};
 }  // namespace detail
 
 
@@ -183,6 +218,7 @@ inline network_profile session::network() const {
 inline int session::serve() {
   if (coordinator() || !initialized_) return 0;
   using clock = std::chrono::steady_clock;
+  const detail::linger_on_term_scope linger;
   rank_context ctx(cores_);
   std::vector<std::byte> msg, reply;
   auto last = clock::now();
