@@ -7,7 +7,8 @@
 //   - work: the kernel's own time, per executor: the sequential executor's runs measure the
 //     kernel alone; a parallel executor's own runs give its factor (memory bandwidth, caches,
 //     workers slower than the caller); until it has run it borrows the sequential one, or,
-//     before any sequential run, the mean of the parallel executors that have run. A
+//     before any sequential run, the mean of the parallel executors that have run, and
+//     until its own runs have measured its work it moves as the sequential one does. A
 //     parallel run never teaches the sequential work: one number cannot tell work from
 //     transport, and blaming the work would make sequential look as slow as the executor
 //     that was mis-estimated (the sequential run that follows settles it);
@@ -144,12 +145,16 @@ class kernel_feedback {
     if (ran == executor_kind::sequential) {
       if (early_start(0, c.work_ns, 0, 0, measured_ns, lp)) return;
       work_[0].update(r, 1, lp);
+      follow_sequential();
     } else {
       if (work_[k].samples == 0) {
         work_[k].log_factor = borrowed_work();  // what its estimate used
-        following_[k] = work_[0].samples != 0 && runs_[0] < early_runs;
+        following_[k] = work_[0].samples != 0;
         followed_at_[k] = work_[0].log_factor;
       }
+      // Its own evidence of its work: a run whose estimate was all work counts whole.
+      own_work_[k] += c.work_ns / est;
+      if (own_work_[k] >= 1) following_[k] = false;
       const double transport = c.transport_ns, setup = std::max(0.0, c.overhead_ns - transport);
       if (early_start(k, c.work_ns, transport, setup, measured_ns, lp)) return;
       work_[k].update(r, c.work_ns / est, lp);
@@ -176,6 +181,7 @@ class kernel_feedback {
     if (early_start(0, est, 0, 0, measured_ns, lp)) return;
     const double r = bounded_residual(0, std::log(measured_ns / est), lp);
     work_[0].update(r, 1, lp);
+    follow_sequential();
     count_run(0, r, lp);
   }
 
@@ -329,6 +335,7 @@ class kernel_feedback {
     start_ = {};
     following_ = {};
     followed_at_ = {};
+    own_work_ = {};
     calls_ = explored_ = 0;
     explore_cost_ns_ = 0;
     current_ = {};
@@ -443,19 +450,21 @@ class kernel_feedback {
     ++runs_[k];
     ++early_count_[k];
     ++calls_;
-    if (k == 0) follow_sequential_early();
+    if (k == 0) follow_sequential();
     check_fast_limit(k);
     refresh(lp);
     return true;
   }
 
-  // A parallel executor that first ran while sequential was in its first runs took
-  // sequential's work factor of that moment (borrowed_work). Until those first runs are
-  // folded, its work term follows what their median says, not one run's: a kernel's first
-  // sequential call can measure several times its cost (6x for the demo's tokenizer, a cold
-  // moment), and where the executor's set-up dominates its estimate (a small batch) its own
-  // runs barely move its work term, which would then price every larger batch as dear; m_ held.
-  void follow_sequential_early() {
+  // A parallel executor that first ran after sequential had run took sequential's work
+  // factor of that moment (borrowed_work). Until its own runs have measured its work, as much
+  // as one run that was all work, its work term moves as sequential's does: a kernel's first
+  // sequential calls can measure several times its cost (6x for the demo's tokenizer, a cold
+  // moment) and settle over many calls, while an executor whose set-up dominates its estimate
+  // (a small batch) barely moves its work term with its own runs; a term that stopped
+  // following would price every larger batch as dear (the demo's tokenizer stayed sequential
+  // at 100,000 items, 42.8 ms against the pool's 31.6). m_ held.
+  void follow_sequential() {
     const double bound = std::log(max_correction);
     for (std::size_t j = 1; j < executor_kind_count; ++j) {
       if (!following_[j]) continue;
@@ -463,7 +472,6 @@ class kernel_feedback {
       work_[j].log_factor = std::clamp(work_[j].log_factor + shift, -bound, bound);
       start_[j][0].log_factor = std::clamp(start_[j][0].log_factor + shift, -bound, bound);
       followed_at_[j] = work_[0].log_factor;
-      if (runs_[0] >= early_runs) following_[j] = false;
     }
   }
 
@@ -529,8 +537,9 @@ class kernel_feedback {
   std::array<std::array<double, early_runs>, executor_kind_count> early_{};  // their residuals
   std::array<std::uint64_t, executor_kind_count> early_count_{};             // runs folded by early_start
   std::array<std::array<correction_term, 3>, executor_kind_count> start_{};  // the terms before them
-  std::array<bool, executor_kind_count> following_{};       // work term follows sequential's first runs
+  std::array<bool, executor_kind_count> following_{};       // work term moves as sequential's does
   std::array<double, executor_kind_count> followed_at_{};   // ... from this log factor of sequential's
+  std::array<double, executor_kind_count> own_work_{};      // its runs' work shares, summed
   std::uint64_t calls_ = 0, explored_ = 0;
   double explore_cost_ns_ = 0;
   model_corrections current_{};

@@ -354,6 +354,47 @@ TEST_CASE("a cold first sequential call does not stay in an executor's work esti
   CHECK(big.of(executor_kind::process_pool).estimate_ns() < big.of(executor_kind::sequential).estimate_ns());
 }
 
+TEST_CASE("an executor's borrowed work term moves with sequential's until its own runs measure it",
+          "[core][feedback]") {
+  // The demo's tokenizer again: sequential's first calls measured 2x the declared cost, the
+  // process pool ran small batches (set-up most of each estimate), and sequential settled at
+  // 1.6x over many more calls. The pool's work term, borrowed at 2x, must settle with it: at
+  // 2x it priced the pool at 100,000 items dearer than sequential, and the call stayed there.
+  be::kernel_feedback fb("settling");
+  const be::kernel_desc d{.cost_ns = 295, .bytes_in = 64, .bytes_out = 64, .thread_safe = false};
+  const auto pool = static_cast<std::size_t>(executor_kind::process_pool);
+  const auto seq_call = [&](double factor) {
+    const be::plan p = be::decide(d, 100, prof, {}, fb.corrections());
+    fb.record(p, executor_kind::sequential, factor * d.cost_ns * 100);
+  };
+  be::call_options forced;
+  forced.force = true;
+  forced.forced = executor_kind::process_pool;
+  const auto pool_call = [&](std::size_t n) {
+    const be::plan p = be::decide(d, n, prof, forced, fb.corrections());
+    REQUIRE(p.kind == executor_kind::process_pool);
+    const be::candidate& c = p.of(executor_kind::process_pool);
+    fb.record(p, executor_kind::process_pool, c.estimate_ns());  // as estimated: nothing to correct
+    return c.work_ns / c.estimate_ns();
+  };
+  for (int i = 0; i < 3; ++i) seq_call(2.0);
+  double own = 0;
+  for (int i = 0; i < 3; ++i) own += pool_call(100);
+  REQUIRE(own < 1);  // the pool's own runs have not measured its work yet
+  CHECK(fb.corrections().work[pool] == Approx(2.0).epsilon(0.02));
+  for (int i = 0; i < 40; ++i) seq_call(1.6);
+  const be::model_corrections mc = fb.corrections();
+  CHECK(mc.work[0] == Approx(1.6).epsilon(0.03));
+  CHECK(mc.work[pool] == Approx(mc.work[0]).epsilon(0.02));
+  // Once its own runs have measured its work (a batch that is mostly work), it keeps its own.
+  own += pool_call(100'000);
+  REQUIRE(own >= 1);
+  for (int i = 0; i < 40; ++i) seq_call(1.3);
+  const be::model_corrections after = fb.corrections();
+  CHECK(after.work[0] == Approx(1.3).epsilon(0.03));
+  CHECK(after.work[pool] == Approx(mc.work[pool]).epsilon(0.02));
+}
+
 TEST_CASE("calls too short to measure teach nothing; factors stay bounded", "[core][feedback]") {
   be::kernel_feedback fb("short");
   const be::kernel_desc k{.cost_ns = 10, .bytes_in = 8};
