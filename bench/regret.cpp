@@ -28,9 +28,9 @@
 // round, the learned calls (three per round) of every round.
 //
 // Writes <dir>/regret.dat (one row per cell), which docs/regret.gp draws as a heat map.
-// Usage: bench_regret [dir] [rounds]; rounds (default 5): how many times each cell's twelve
-// calls are repeated from nothing learned. BREAKEVEN_REGRET_TRACE=1 prints every call of map
-// to stderr.
+// Usage: bench_regret [dir] [rounds]; dir defaults to this program's folder; rounds
+// (default 5): how many times each cell's twelve calls are repeated from nothing learned.
+// BREAKEVEN_REGRET_TRACE=1 prints every call of map to stderr.
 #include <breakeven/api.hpp>
 #include <breakeven/ipc/runtime.hpp>
 
@@ -42,6 +42,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -268,7 +269,11 @@ double parallel_time(const cell_result& c) {
 
 int main(int argc, char** argv) {
   be::process_runtime::init(argc, argv);
-  const std::string dir = argc > 1 ? argv[1] : ".";
+  // Without a folder, regret.dat goes beside this program (under the build folder), never
+  // into the directory it was started from (the checkout, under scripts/bench_against).
+  std::error_code exe_error;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", exe_error);
+  const std::string dir = argc > 1 ? argv[1] : exe_error ? std::string(".") : exe.parent_path().string();
   const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   be::executor_registry::instance().threads();   // started: every executor warm, as in a service
   be::executor_registry::instance().processes();
