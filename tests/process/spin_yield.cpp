@@ -86,6 +86,12 @@ TEST_CASE("idle process-pool workers sleep at once while the CPUs are oversubscr
     runnable += state_of(worker_stat) == 'R';
     std::this_thread::sleep_for(20ms);
   }
-  // A look may catch it waking to check the pool (every 100 ms): most find it asleep.
-  CHECK(runnable <= 4);
+  // A look may catch it woken to check the pool (every 100 ms), and woken, it waits runnable
+  // behind the spinners, the longer the busier the machine: 5 of 20 looks found it so under
+  // AddressSanitizer with other suites running beside it (/proc/PID/schedstat counted 80 ms
+  // of the 400 waiting, 0.2 ms running, on an idle machine). Spinning, all 20 find it
+  // runnable (this check with BREAKEVEN_SPIN_YIELD=0): at most half tells the two apart. Its
+  // CPU time would not: spinning, it yields every eighth step, and behind the spinners it
+  // then ran 0.8 ms of the 400 on this machine's kernel.
+  CHECK(runnable <= 10);
 }
