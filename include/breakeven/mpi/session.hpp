@@ -49,22 +49,19 @@ inline session*& current_session() noexcept {
   return s;
 }
 
-inline struct sigaction& worker_previous_term_action() noexcept {
-  static struct sigaction a {};
-  return a;
-}
-
 // When a rank dies, mpirun (Open MPI 4.1) sends every other process SIGTERM, sleeps up to a
 // second, then sends SIGKILL; the first child that dies cuts that sleep short. A worker rank
 // that died of the SIGTERM at once would have the coordinator killed before its handler
 // printed the tasks in flight (seen here one run in twenty: 2 ms between the two signals).
 // So a worker rank lingers for half a second first; the coordinator's death, once its report
-// is out, is then what ends the sleep, and SIGKILL ends the lingering ranks.
+// is out, is then what ends the sleep, and SIGKILL ends the lingering ranks. What it replaced
+// is kept where the coordinator's handler keeps it (previous_term_action, engine.hpp): a
+// process is one or the other.
 extern "C" inline void linger_on_term(int sig) noexcept {
   timespec left{0, 500'000'000};
   while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
   }
-  ::sigaction(sig, &worker_previous_term_action(), nullptr);
+  ::sigaction(sig, &previous_term_action(), nullptr);
   ::raise(sig);
 }
 
@@ -75,9 +72,9 @@ class linger_on_term_scope {
     struct sigaction a {};
     a.sa_handler = &linger_on_term;
     sigemptyset(&a.sa_mask);
-    ::sigaction(SIGTERM, &a, &worker_previous_term_action());
+    ::sigaction(SIGTERM, &a, &previous_term_action());
   }
-  ~linger_on_term_scope() { ::sigaction(SIGTERM, &worker_previous_term_action(), nullptr); }
+  ~linger_on_term_scope() { ::sigaction(SIGTERM, &previous_term_action(), nullptr); }
   linger_on_term_scope(const linger_on_term_scope&) = delete;
   linger_on_term_scope& operator=(const linger_on_term_scope&) = delete;
 };
