@@ -34,11 +34,19 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// Every (mask + 1)-th spin step yields the CPU (BREAKEVEN_SPIN_YIELD_MASK overrides).
+/// Every (mask + 1)-th spin step yields the CPU (BREAKEVEN_SPIN_YIELD_MASK overrides; a
+/// power of two minus one). 128 pauses take 3 - 5 us on current x86 cores (a pause is 24 ns
+/// on AMD EPYC, ~40 ns on Intel since Skylake): several times the sched_yield that follows
+/// them (~0.6 us in a virtual machine), and a small part of the wake-up the yield saves a
+/// thread woken on this CPU (~60 us). A yield every 8 steps, the rule before, kept a
+/// process-pool spinner in the system call three quarters of the time, where it could not
+/// see its answer: a warm process round trip took 3 - 6.5 us against 1.1 - 1.3 us now
+/// (docs/benchmarks.md). A yield every 4 us read from the clock, instead of a count, was
+/// tried and was slower side by side (docs/benchmarks.md).
 inline unsigned spin_yield_mask() noexcept {
   static const unsigned mask = [] {
     const char* v = std::getenv("BREAKEVEN_SPIN_YIELD_MASK");
-    return v != nullptr ? static_cast<unsigned>(std::strtoul(v, nullptr, 10)) : 7u;
+    return v != nullptr ? static_cast<unsigned>(std::strtoul(v, nullptr, 10)) : 127u;
   }();
   return mask;
 }
@@ -57,10 +65,10 @@ struct eager_mark {
   eager_mark& operator=(const eager_mark&) = delete;
 };
 
-/// One step of a bounded spin: mostly a pause, and every few steps a sched_yield, so that
-/// a thread woken on this CPU (say, the caller a result was just handed to) runs at once
-/// instead of waiting for the spinner's time slice to end. On a machine with few cores
-/// that is the difference between a 2 us and a 60 us round trip.
+/// One step of a bounded spin: mostly a pause, and every 128 steps a sched_yield, so that
+/// a thread woken on this CPU (say, the caller a result was just handed to) runs within a
+/// few microseconds instead of waiting for the spinner's time slice to end. On a machine
+/// with few cores that is the difference between a 2 us and a 60 us round trip.
 inline void spin_step(unsigned& n) noexcept {
   if ((++n & spin_yield_mask()) == 0) ::sched_yield();
   else cpu_relax();
