@@ -56,6 +56,20 @@ struct sized_unknown {  // 20 ns per input byte, items of variable size
   }
 };
 
+// A few nanoseconds an item, but the 30th call is held up for a millisecond: an interrupt or
+// a preemption landing in the probe, as on a loaded machine.
+struct interrupted_unknown {
+  using input_type = int;
+  using output_type = int;
+  static constexpr auto cost = be::unknown_cost;
+  static constexpr const char* name = "test.interrupted_unknown";
+  static inline int calls = 0;
+  int operator()(const int& x) const {
+    if (++calls == 30) busy_ns(1'000'000);
+    return x + 1;
+  }
+};
+
 struct known {
   using input_type = int;
   using output_type = int;
@@ -145,6 +159,24 @@ TEST_CASE("a cheap unknown-cost kernel is probed within its budget and stays seq
   // 100,000 items of a few ns: below the break-even work of a 60 us wake-up.
   const auto small = be::decide(r.desc, 1'000, prof);
   CHECK(small.kind == executor_kind::sequential);
+}
+
+TEST_CASE("one interruption in a cheap kernel's probe is not costed as its work", "[calibrate][learn]") {
+  be::learned_costs registry;
+  std::vector<int> in(100'000, 1);
+  std::vector<int> out(in.size());
+  be::probe_policy policy;
+  policy.max_items = 64;
+  policy.min_items = 2;
+  policy.target_error = 1e9;  // two items timed one by one, then a contiguous run of 62
+  interrupted_unknown::calls = 0;
+  const auto r = be::learned_describe(interrupted_unknown{}, in, out.begin(), prof, policy, registry);
+  REQUIRE(r.done == 64);
+  REQUIRE(interrupted_unknown::calls >= 30);  // the held-up call was in the probe
+  // The millisecond spread over the 62 items would read 16 us an item, and 1,000 items of
+  // that go parallel; the run is costed by the median of its four pieces instead.
+  CHECK(r.desc.cost_ns < 2'000);
+  CHECK(be::decide(r.desc, 1'000, prof).kind == executor_kind::sequential);
 }
 
 TEST_CASE("the probe stops once it has spent its share of the break-even work", "[calibrate][learn]") {
