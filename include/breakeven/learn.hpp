@@ -411,8 +411,8 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
       // time far apart: the estimate then comes from a contiguous run. The run is timed in
       // four pieces and costed by their median per item: an interruption (a preemption, a
       // page fault) falls in one piece, and in a single timing of a few hundred nanoseconds
-      // of work it would be costed as the kernel's (64 items of a few ns read as 0.2 - 5 us
-      // each on a loaded machine, and a batch of 1,000 went parallel).
+      // of work it would be costed as the kernel's (on a loaded machine, a kernel of a few ns
+      // an item was once costed high enough that a batch of 1,000 went parallel).
       if (r.probed_items.size() < limit && elapsed / static_cast<double>(r.probed_items.size()) < min_spread_item_ns) {
         spent = elapsed;
         elapsed = bytes = 0;
