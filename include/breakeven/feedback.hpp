@@ -402,12 +402,9 @@ class kernel_feedback {
     return std::clamp(static_cast<double>(runs_[k]), 1.0, kept_window(lp));
   }
 
-  // The median of the first `n` values of `v` (1 <= n <= 3).
-  static double median_of_first(const std::array<double, early_runs>& v, std::size_t n) noexcept {
-    static_assert(early_runs == 3);
-    if (n == 1) return v[0];
-    if (n == 2) return (v[0] + v[1]) / 2;
-    return std::max(std::min(v[0], v[1]), std::min(std::max(v[0], v[1]), v[2]));
+  // The median of the first `n` values of `v` (1 <= n <= early_runs).
+  static double median_of_first(std::array<double, early_runs> v, std::size_t n) noexcept {
+    return detail::median_in_place({v.data(), n});
   }
 
   // An executor's first `early_runs` runs (none seeded from a file) set its terms from the

@@ -36,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -200,6 +201,15 @@ inline double clock_overhead_ns() {
 
 /// Items measured faster than this (ns) give no variance: the clock's jitter would.
 inline constexpr double min_spread_item_ns = 2'000;
+
+namespace detail {
+/// The median of `v` (reordered; not empty): its middle value, or the mean of the middle two.
+inline double median_in_place(std::span<double> v) noexcept {
+  std::sort(v.begin(), v.end());
+  const std::size_t h = v.size() / 2;
+  return v.size() % 2 == 1 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+}  // namespace detail
 
 /// The variance class of item costs whose coefficient of variation (standard deviation /
 /// mean) is `cv`: below 0.3 low, below 1 medium, else high (a few items cost many times the
@@ -385,16 +395,19 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
       bool recorded = false;
       cost_spread spread;
       double elapsed = 0, bytes = 0;
-      for (std::size_t seq = 0; r.probed_items.size() < limit; ++seq) {
-        const std::size_t i = spread_index(seq, n);
-        if (taken[i]) continue;  // a small batch: the sequence repeats an index
-        taken[i] = true;
-        const auto t0 = std::chrono::steady_clock::now();
+      const auto run = [&](std::size_t i) {  // item i, its output kept
         if constexpr (std::is_void_v<typename kt::output_type>) {
           op(first[static_cast<std::ptrdiff_t>(i)]);
         } else {
           out[static_cast<std::ptrdiff_t>(i)] = op(first[static_cast<std::ptrdiff_t>(i)]);
         }
+      };
+      for (std::size_t seq = 0; r.probed_items.size() < limit; ++seq) {
+        const std::size_t i = spread_index(seq, n);
+        if (taken[i]) continue;  // a small batch: the sequence repeats an index
+        taken[i] = true;
+        const auto t0 = std::chrono::steady_clock::now();
+        run(i);
         const double ns = std::max(
             0.0, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() - clock);
         r.probed_items.push_back(i);
@@ -427,11 +440,7 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
           for (; i < n && r.probed_items.size() < goal; ++i) {
             if (taken[i]) continue;
             taken[i] = true;
-            if constexpr (std::is_void_v<typename kt::output_type>) {
-              op(first[static_cast<std::ptrdiff_t>(i)]);
-            } else {
-              out[static_cast<std::ptrdiff_t>(i)] = op(first[static_cast<std::ptrdiff_t>(i)]);
-            }
+            run(i);
             r.probed_items.push_back(i);
             bytes += bytes_at(i);
           }
@@ -440,17 +449,10 @@ learned_description learned_describe(const Op& op, const R& in, Out out, const m
           if (const std::size_t m = r.probed_items.size() - start; m != 0)
             per_item[timed++] = std::max(0.0, ns - clock) / static_cast<double>(m);
         }
+        // Fewer than `limit` items were taken of the n >= limit: the run ran at least one.
         const std::size_t m = r.probed_items.size() - before;
-        if (m != 0) {
-          std::sort(per_item, per_item + timed);
-          const double median =
-              timed % 2 == 1 ? per_item[timed / 2] : (per_item[timed / 2 - 1] + per_item[timed / 2]) / 2;
-          model.record(m, median * static_cast<double>(m), bytes);
-          recorded = true;
-        } else {  // nothing left to run: the spread items make the estimate
-          elapsed = spent;
-          spent = 0;
-        }
+        model.record(m, detail::median_in_place({per_item, timed}) * static_cast<double>(m), bytes);
+        recorded = true;
       }
       std::sort(r.probed_items.begin(), r.probed_items.end());
       const std::size_t k = r.probed_items.size();
